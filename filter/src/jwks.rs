@@ -1,0 +1,313 @@
+//! The key set the host pushes in: parsed from JWKS bytes once, validated per key.
+
+use crate::error::{err, excerpt, Error};
+use crate::json;
+use crate::policy::Algorithm;
+use crate::rsa::{self, KeyRejection};
+use crate::b64;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+/// Bounds on a JWKS document, checked before and while parsing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeySetLimits {
+    /// Largest accepted document, in bytes (default 256 KiB).
+    pub max_bytes: usize,
+    /// Most entries in `keys` (default 100), usable or not.
+    pub max_keys: usize,
+}
+
+impl Default for KeySetLimits {
+    fn default() -> KeySetLimits {
+        KeySetLimits {
+            max_bytes: 256 * 1024,
+            max_keys: 100,
+        }
+    }
+}
+
+/// Why a JWK was left out of the set. [`SkipReason::as_str`] gives a stable code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SkipReason {
+    /// `kty` is not `RSA` (EC, oct, OKP, missing, ...).
+    UnsupportedKty,
+    /// A member has the wrong type, or `n`/`e` is missing.
+    BadMember,
+    /// `n` or `e` is not canonical base64url, or not minimally encoded.
+    BadEncoding,
+    /// Modulus shorter than 2048 bits.
+    ModulusTooSmall,
+    /// Modulus longer than 8192 bits.
+    ModulusTooLarge,
+    /// Modulus even.
+    BadModulus,
+    /// `e` even, < 3, ≥ n or wider than 32 bits.
+    BadExponent,
+    /// `use` is present and not `sig`.
+    WrongUse,
+    /// `key_ops` is present and lacks `verify`.
+    NoVerifyOp,
+    /// The JWK's `alg` is not RS256, RS384 or RS512.
+    AlgNotAllowed,
+    /// The JWK carries private-key members: a published private key is refused, not used.
+    PrivateKey,
+}
+
+impl SkipReason {
+    /// The stable `snake_case` code.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::UnsupportedKty => "unsupported_kty",
+            SkipReason::BadMember => "bad_member",
+            SkipReason::BadEncoding => "bad_encoding",
+            SkipReason::ModulusTooSmall => "modulus_too_small",
+            SkipReason::ModulusTooLarge => "modulus_too_large",
+            SkipReason::BadModulus => "bad_modulus",
+            SkipReason::BadExponent => "bad_exponent",
+            SkipReason::WrongUse => "wrong_use",
+            SkipReason::NoVerifyOp => "no_verify_op",
+            SkipReason::AlgNotAllowed => "alg_not_allowed",
+            SkipReason::PrivateKey => "private_key",
+        }
+    }
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A key that was not loaded, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SkippedKey {
+    /// Position in the `keys` array.
+    pub index: usize,
+    /// Its `kid`, when it had a string one.
+    pub kid: Option<String>,
+    /// The stable reason.
+    pub reason: SkipReason,
+    /// A sentence for humans.
+    pub detail: String,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Key {
+    pub(crate) kid: Option<String>,
+    pub(crate) alg: Option<Algorithm>,
+    pub(crate) rsa: rsa::PublicKey,
+}
+
+/// The usable keys of one JWKS document.
+///
+/// Duplicate `kid`s are kept: a token naming that `kid` is tried against each of
+/// them (at most [`MAX_CANDIDATES`](crate::MAX_CANDIDATES)), which stays safe because
+/// every candidate is a key the host trusts, and keeps rotations that reuse a `kid` working.
+///
+/// ```
+/// let jwks = br#"{"keys":[{"kty":"EC","kid":"x","crv":"P-256","x":"","y":""}]}"#;
+/// let err = jwtgate::KeySet::from_jwks(jwks).unwrap_err();
+/// assert_eq!(err.code(), jwtgate::ErrorCode::NoUsableKeys);
+/// ```
+#[derive(Clone, Debug)]
+pub struct KeySet {
+    pub(crate) keys: Vec<Key>,
+    skipped: Vec<SkippedKey>,
+    fingerprint: [u8; 32],
+}
+
+impl KeySet {
+    /// Parses a JWKS document with the default [`KeySetLimits`].
+    pub fn from_jwks(bytes: &[u8]) -> Result<KeySet, Error> {
+        KeySet::from_jwks_with(bytes, &KeySetLimits::default())
+    }
+
+    /// Parses a JWKS document. Unusable keys are skipped (see [`KeySet::skipped`]);
+    /// the whole document fails only when it is malformed, over a limit, or leaves no usable key.
+    pub fn from_jwks_with(bytes: &[u8], limits: &KeySetLimits) -> Result<KeySet, Error> {
+        if bytes.len() > limits.max_bytes {
+            return Err(err!(
+                JwksTooLarge,
+                "JWKS is {} bytes, the limit is {}",
+                bytes.len(),
+                limits.max_bytes
+            ));
+        }
+        let doc = json::parse_object(bytes).map_err(|e| err!(JwksMalformed, "JWKS: {e}"))?;
+        let entries = match doc.get("keys") {
+            Some(Value::Array(entries)) => entries,
+            Some(_) => return Err(err!(JwksMalformed, "JWKS: \"keys\" is not an array")),
+            None => return Err(err!(JwksMalformed, "JWKS: no \"keys\" member")),
+        };
+        if entries.len() > limits.max_keys {
+            return Err(err!(
+                JwksTooManyKeys,
+                "JWKS has {} keys, the limit is {}",
+                entries.len(),
+                limits.max_keys
+            ));
+        }
+        let mut keys = Vec::new();
+        let mut skipped = Vec::new();
+        for (index, entry) in entries.iter().enumerate() {
+            let kid = entry.get("kid").and_then(Value::as_str).map(|k| excerpt(k).to_owned());
+            match load(entry) {
+                Ok(key) => keys.push(key),
+                Err((reason, detail)) => skipped.push(SkippedKey {
+                    index,
+                    kid,
+                    reason,
+                    detail,
+                }),
+            }
+        }
+        if keys.is_empty() {
+            let mut why = String::new();
+            for s in skipped.iter().take(8) {
+                why.push_str(&alloc::format!(" [{}] {}: {};", s.index, s.reason, s.detail));
+            }
+            return Err(err!(
+                NoUsableKeys,
+                "JWKS has no usable key ({} entries){}",
+                entries.len(),
+                why.trim_end_matches(';')
+            ));
+        }
+        Ok(KeySet {
+            keys,
+            skipped,
+            fingerprint: Sha256::digest(bytes).into(),
+        })
+    }
+
+    /// Number of usable keys.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Always false: a `KeySet` holds at least one usable key.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The keys that were left out, and why.
+    pub fn skipped(&self) -> &[SkippedKey] {
+        &self.skipped
+    }
+
+    /// The `kid` of each usable key (None for keys without one), in document order.
+    pub fn kids(&self) -> impl Iterator<Item = Option<&str>> {
+        self.keys.iter().map(|k| k.kid.as_deref())
+    }
+
+    /// Whether a usable key has exactly this `kid`. Hosts use it to decide on a refetch.
+    pub fn contains_kid(&self, kid: &str) -> bool {
+        self.keys.iter().any(|k| k.kid.as_deref() == Some(kid))
+    }
+
+    /// SHA-256 of the source document: equal fingerprints mean the same keys.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        self.fingerprint
+    }
+
+    /// Why a `kid` that selects no usable key was skipped, if it was.
+    pub(crate) fn skipped_kid(&self, kid: &str) -> Option<&SkippedKey> {
+        self.skipped.iter().find(|s| s.kid.as_deref() == Some(kid))
+    }
+}
+
+type Skip = (SkipReason, String);
+
+fn skip(reason: SkipReason, detail: &str) -> Skip {
+    (reason, detail.to_owned())
+}
+
+/// Validates one JWK; every refusal carries its reason.
+fn load(entry: &Value) -> Result<Key, Skip> {
+    let jwk: &Map<String, Value> = entry
+        .as_object()
+        .ok_or_else(|| skip(SkipReason::BadMember, "entry is not a JSON object"))?;
+    let text = |name: &str| -> Result<Option<&str>, Skip> {
+        match jwk.get(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.as_str())),
+            Some(_) => Err((SkipReason::BadMember, alloc::format!("\"{name}\" is not a string"))),
+        }
+    };
+    match text("kty")? {
+        Some("RSA") => {}
+        Some(other) => {
+            return Err((
+                SkipReason::UnsupportedKty,
+                alloc::format!("kty \"{}\" is not RSA", excerpt(other)),
+            ))
+        }
+        None => return Err(skip(SkipReason::UnsupportedKty, "no kty")),
+    }
+    let kid = text("kid")?.map(str::to_owned);
+    if let Some(u) = text("use")? {
+        if u != "sig" {
+            return Err((SkipReason::WrongUse, alloc::format!("use \"{}\" is not sig", excerpt(u))));
+        }
+    }
+    if let Some(ops) = jwk.get("key_ops") {
+        let ops = ops
+            .as_array()
+            .ok_or_else(|| skip(SkipReason::BadMember, "\"key_ops\" is not an array"))?;
+        if !ops.iter().all(Value::is_string) {
+            return Err(skip(SkipReason::BadMember, "\"key_ops\" holds a non-string"));
+        }
+        if !ops.iter().any(|o| o == "verify") {
+            return Err(skip(SkipReason::NoVerifyOp, "key_ops lacks verify"));
+        }
+    }
+    let alg = match text("alg")? {
+        None => None,
+        Some(name) => Some(Algorithm::from_name(name).ok_or_else(|| {
+            (
+                SkipReason::AlgNotAllowed,
+                alloc::format!("alg \"{}\" is not RS256, RS384 or RS512", excerpt(name)),
+            )
+        })?),
+    };
+    if ["d", "p", "q", "dp", "dq", "qi", "oth"].iter().any(|m| jwk.contains_key(*m)) {
+        return Err(skip(SkipReason::PrivateKey, "JWK holds private-key members"));
+    }
+    let n = text("n")?.ok_or_else(|| skip(SkipReason::BadMember, "no n"))?;
+    let e = text("e")?.ok_or_else(|| skip(SkipReason::BadMember, "no e"))?;
+    let n = b64::decode(n.as_bytes()).ok_or_else(|| skip(SkipReason::BadEncoding, "n is not canonical base64url"))?;
+    let e = b64::decode(e.as_bytes()).ok_or_else(|| skip(SkipReason::BadEncoding, "e is not canonical base64url"))?;
+    let rsa = rsa::PublicKey::from_be_bytes(&n, &e).map_err(|r| match r {
+        KeyRejection::NonMinimal => skip(SkipReason::BadEncoding, "n or e has leading zero bytes"),
+        KeyRejection::ModulusTooSmall => (
+            SkipReason::ModulusTooSmall,
+            alloc::format!("modulus is {} bits, at least 2048 are required", bit_len(&n)),
+        ),
+        KeyRejection::ModulusTooLarge => (
+            SkipReason::ModulusTooLarge,
+            alloc::format!("modulus is {} bits, at most 8192 are accepted", bit_len(&n)),
+        ),
+        KeyRejection::ModulusEven => skip(SkipReason::BadModulus, "modulus is even"),
+        KeyRejection::BadExponent => skip(
+            SkipReason::BadExponent,
+            "e must be odd, at least 3, below n and at most 32 bits",
+        ),
+    })?;
+    Ok(Key { kid, alg, rsa })
+}
+
+fn bit_len(be: &[u8]) -> usize {
+    let trimmed: &[u8] = match be.iter().position(|b| *b != 0) {
+        Some(i) => be.get(i..).unwrap_or_default(),
+        None => &[],
+    };
+    match trimmed.first() {
+        Some(top) => trimmed.len() * 8 - top.leading_zeros() as usize,
+        None => 0,
+    }
+}

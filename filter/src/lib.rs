@@ -1,0 +1,42 @@
+//! # jwtgate
+//!
+//! Strict, fast verification of RS256 JWTs (Kubernetes service-account tokens, OIDC
+//! access tokens) against a JWKS that the host pushes in. `no_std` with `alloc`; no
+//! clock, no I/O, no global state: the host passes keys and the current time.
+//!
+//! ```
+//! use jwtgate::{KeySet, Policy, Verifier};
+//! # let jwks = include_bytes!("../../tests/vectors/keys/rfc7515-a2.jwks.json");
+//! let keys = KeySet::from_jwks(jwks)?;
+//! let policy = Policy::new().issuer("joe").require_exp(false);
+//! let verifier = Verifier::new(keys, policy).with_cache(1000);
+//! # let token = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_O8W2Fp5jujGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_eSN9383LcOLn6_dO--xi12jzDwusC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6LbgGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0igcN_IoypGlUPQGe77Rw";
+//! match verifier.verify(token, 1_300_000_000) {
+//!     Ok(v) => assert_eq!(v.claims().iss(), Some("joe")),
+//!     Err(e) => panic!("{} ({})", e.code(), e.reason()),
+//! }
+//! # Ok::<(), jwtgate::Error>(())
+//! ```
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+mod b64;
+mod cache;
+mod claims;
+mod error;
+mod json;
+mod jwks;
+mod policy;
+mod rsa;
+mod token;
+mod verify;
+
+pub use claims::Claims;
+pub use error::{Error, ErrorCode};
+pub use jwks::{KeySet, KeySetLimits, SkipReason, SkippedKey};
+pub use policy::{Algorithm, Policy, DEFAULT_CLOCK_SKEW, DEFAULT_MAX_TOKEN_BYTES};
+pub use token::Header;
+pub use verify::{Jws, Verified, Verifier, MAX_CANDIDATES};

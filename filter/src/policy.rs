@@ -1,0 +1,382 @@
+//! What a verified token must also satisfy: issuers, audiences, algorithms, time
+//! windows, required claims, subject patterns and nested-claim rules.
+
+use crate::claims::lookup;
+use crate::error::{err, Error};
+use crate::json;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use serde_json::{Map, Value};
+
+/// Signature algorithms jwtgate can verify. Only RSASSA-PKCS1-v1_5 (RFC 7518 §3.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Algorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
+    RS256,
+    /// RSASSA-PKCS1-v1_5 with SHA-384.
+    RS384,
+    /// RSASSA-PKCS1-v1_5 with SHA-512.
+    RS512,
+}
+
+impl Algorithm {
+    /// The JOSE name, compared exactly (case-sensitive) when read from a token.
+    ///
+    /// ```
+    /// assert_eq!(jwtgate::Algorithm::from_name("RS256"), Some(jwtgate::Algorithm::RS256));
+    /// assert_eq!(jwtgate::Algorithm::from_name("rs256"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<Algorithm> {
+        match name {
+            "RS256" => Some(Algorithm::RS256),
+            "RS384" => Some(Algorithm::RS384),
+            "RS512" => Some(Algorithm::RS512),
+            _ => None,
+        }
+    }
+
+    /// The JOSE name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Algorithm::RS256 => "RS256",
+            Algorithm::RS384 => "RS384",
+            Algorithm::RS512 => "RS512",
+        }
+    }
+}
+
+/// A subject pattern: exact, or a prefix when it ends in `*`
+/// (`system:serviceaccount:payments:*`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Pattern {
+    text: String,
+    prefix: bool,
+}
+
+impl Pattern {
+    fn new(p: &str) -> Pattern {
+        match p.strip_suffix('*') {
+            Some(prefix) => Pattern {
+                text: prefix.to_owned(),
+                prefix: true,
+            },
+            None => Pattern {
+                text: p.to_owned(),
+                prefix: false,
+            },
+        }
+    }
+
+    fn matches(&self, s: &str) -> bool {
+        if self.prefix {
+            s.starts_with(self.text.as_str())
+        } else {
+            s == self.text
+        }
+    }
+}
+
+/// A claim, found by dotted path, must equal one of `allowed` (or, when the claim
+/// is an array, contain one of them).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ClaimRule {
+    pub(crate) path: String,
+    pub(crate) allowed: Vec<Value>,
+}
+
+/// The policy a [`Verifier`](crate::Verifier) applies after the signature holds.
+///
+/// Defaults: RS256 only, 60 s clock skew, `exp` required, 16 KiB token cap, no
+/// issuer/audience/subject/claim constraints. Build it in code or from JSON.
+///
+/// ```
+/// use jwtgate::Policy;
+/// let p = Policy::new()
+///     .issuer("https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE")
+///     .audience("sts.amazonaws.com")
+///     .subject("system:serviceaccount:payments:*")
+///     .claim("kubernetes.io.namespace", ["payments", "billing"]);
+/// let same = Policy::from_json(br#"{
+///     "issuers": "https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE",
+///     "audiences": ["sts.amazonaws.com"],
+///     "subjects": ["system:serviceaccount:payments:*"],
+///     "claims": {"kubernetes.io.namespace": ["payments", "billing"]}
+/// }"#).unwrap();
+/// assert_eq!(p, same);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Policy {
+    pub(crate) issuers: Vec<String>,
+    pub(crate) audiences: Vec<String>,
+    pub(crate) algorithms: Vec<Algorithm>,
+    pub(crate) clock_skew: u64,
+    pub(crate) require_exp: bool,
+    pub(crate) max_token_age: Option<u64>,
+    pub(crate) required_claims: Vec<String>,
+    pub(crate) subjects: Vec<Pattern>,
+    pub(crate) claim_rules: Vec<ClaimRule>,
+    pub(crate) max_token_bytes: usize,
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy::new()
+    }
+}
+
+/// Default cap on the compact token, applied before any decoding.
+pub const DEFAULT_MAX_TOKEN_BYTES: usize = 16 * 1024;
+/// Default clock skew in seconds.
+pub const DEFAULT_CLOCK_SKEW: u64 = 60;
+
+impl Policy {
+    /// The defaults: RS256, 60 s skew, `exp` required, 16 KiB cap.
+    pub fn new() -> Policy {
+        Policy {
+            issuers: Vec::new(),
+            audiences: Vec::new(),
+            algorithms: vec![Algorithm::RS256],
+            clock_skew: DEFAULT_CLOCK_SKEW,
+            require_exp: true,
+            max_token_age: None,
+            required_claims: Vec::new(),
+            subjects: Vec::new(),
+            claim_rules: Vec::new(),
+            max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
+        }
+    }
+
+    /// Adds an accepted issuer (exact match). With none, `iss` is not checked.
+    pub fn issuer(mut self, iss: &str) -> Policy {
+        self.issuers.push(iss.to_owned());
+        self
+    }
+
+    /// Adds an accepted audience (exact, case-sensitive; any one match suffices).
+    /// With none, `aud` is only type-checked.
+    pub fn audience(mut self, aud: &str) -> Policy {
+        self.audiences.push(aud.to_owned());
+        self
+    }
+
+    /// Replaces the algorithm allow-list (default `[RS256]`).
+    pub fn algorithms(mut self, algs: &[Algorithm]) -> Policy {
+        self.algorithms = algs.to_vec();
+        self
+    }
+
+    /// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
+    pub fn clock_skew(mut self, seconds: u64) -> Policy {
+        self.clock_skew = seconds;
+        self
+    }
+
+    /// Whether a token without `exp` is refused (default true).
+    pub fn require_exp(mut self, required: bool) -> Policy {
+        self.require_exp = required;
+        self
+    }
+
+    /// Refuse tokens whose `iat` is older than this (then `iat` is required).
+    pub fn max_token_age(mut self, seconds: u64) -> Policy {
+        self.max_token_age = Some(seconds);
+        self
+    }
+
+    /// A claim (dotted path) that must be present.
+    pub fn require_claim(mut self, path: &str) -> Policy {
+        self.required_claims.push(path.to_owned());
+        self
+    }
+
+    /// An accepted subject: exact, or a prefix when it ends in `*`. Any one match suffices.
+    pub fn subject(mut self, pattern: &str) -> Policy {
+        self.subjects.push(Pattern::new(pattern));
+        self
+    }
+
+    /// A nested-claim rule: the claim at `path` must be one of `allowed`.
+    pub fn claim<'a>(mut self, path: &str, allowed: impl IntoIterator<Item = &'a str>) -> Policy {
+        self.claim_rules.push(ClaimRule {
+            path: path.to_owned(),
+            allowed: allowed.into_iter().map(|s| Value::String(s.into())).collect(),
+        });
+        self
+    }
+
+    /// Cap on the compact token length in bytes.
+    pub fn max_token_bytes(mut self, bytes: usize) -> Policy {
+        self.max_token_bytes = bytes;
+        self
+    }
+
+    /// The configured algorithm allow-list.
+    pub fn allowed_algorithms(&self) -> &[Algorithm] {
+        &self.algorithms
+    }
+
+    /// Reads a policy from a JSON object. Unknown fields and wrong types are
+    /// refused with a [`BadPolicy`](crate::ErrorCode::BadPolicy) error naming the field.
+    ///
+    /// Fields: `issuers` (string or array), `audiences` (string or array),
+    /// `algorithms` (array of `RS256`/`RS384`/`RS512`), `clock_skew_seconds`,
+    /// `require_exp`, `max_token_age_seconds`, `required_claims` (array of paths),
+    /// `subjects` (array of patterns), `claims` (object: path → array of allowed
+    /// values), `max_token_bytes`.
+    pub fn from_json(bytes: &[u8]) -> Result<Policy, Error> {
+        let map = json::parse_object(bytes).map_err(|e| err!(BadPolicy, "policy: {e}"))?;
+        Policy::from_map(&map, "")
+    }
+
+    /// Reads the policy fields from an already-parsed object; `prefix` is prepended
+    /// to field names in errors (hosts embed the policy in larger configurations).
+    /// Fields it does not know are left to the caller when `prefix` is not empty.
+    #[doc(hidden)]
+    pub fn from_map(map: &Map<String, Value>, prefix: &str) -> Result<Policy, Error> {
+        let mut p = Policy::new();
+        for (name, v) in map {
+            let field = |what: &str| err!(BadPolicy, "{prefix}{name}: {what}");
+            match name.as_str() {
+                "issuers" => p.issuers = strings(v).ok_or_else(|| field("expected a string or an array of strings"))?,
+                "audiences" => {
+                    p.audiences = strings(v).ok_or_else(|| field("expected a string or an array of strings"))?
+                }
+                "algorithms" => {
+                    let names = strings(v).ok_or_else(|| field("expected an array of algorithm names"))?;
+                    let mut algs = Vec::new();
+                    for n in &names {
+                        match Algorithm::from_name(n) {
+                            Some(a) if !algs.contains(&a) => algs.push(a),
+                            Some(_) => {}
+                            None => {
+                                return Err(field(&alloc::format!(
+                                    "\"{}\" is not supported (RS256, RS384, RS512)",
+                                    crate::error::excerpt(n)
+                                )))
+                            }
+                        }
+                    }
+                    if algs.is_empty() {
+                        return Err(field("must name at least one algorithm"));
+                    }
+                    p.algorithms = algs;
+                }
+                "clock_skew_seconds" => p.clock_skew = seconds(v).ok_or_else(|| field("expected a non-negative integer"))?,
+                "require_exp" => p.require_exp = v.as_bool().ok_or_else(|| field("expected a boolean"))?,
+                "max_token_age_seconds" => {
+                    p.max_token_age = match v {
+                        Value::Null => None,
+                        _ => Some(seconds(v).ok_or_else(|| field("expected a non-negative integer or null"))?),
+                    }
+                }
+                "required_claims" => {
+                    p.required_claims = strings(v).ok_or_else(|| field("expected an array of claim paths"))?
+                }
+                "subjects" => {
+                    let pats = strings(v).ok_or_else(|| field("expected an array of subject patterns"))?;
+                    p.subjects = pats.iter().map(|s| Pattern::new(s)).collect();
+                }
+                "claims" => {
+                    let rules = v.as_object().ok_or_else(|| field("expected an object of claim path to allowed values"))?;
+                    for (path, allowed) in rules {
+                        let allowed = match allowed {
+                            Value::Array(a) if !a.is_empty() => a.clone(),
+                            Value::Array(_) | Value::Object(_) | Value::Null => {
+                                return Err(err!(
+                                    BadPolicy,
+                                    "{prefix}claims.{}: expected a non-empty array of allowed values",
+                                    crate::error::excerpt(path)
+                                ))
+                            }
+                            scalar => vec![scalar.clone()],
+                        };
+                        p.claim_rules.push(ClaimRule { path: path.clone(), allowed });
+                    }
+                }
+                "max_token_bytes" => {
+                    let n = seconds(v).ok_or_else(|| field("expected a positive integer"))?;
+                    p.max_token_bytes = usize::try_from(n).ok().filter(|n| *n > 0).ok_or_else(|| field("expected a positive integer"))?;
+                }
+                _ if prefix.is_empty() => return Err(err!(BadPolicy, "{name}: unknown field")),
+                _ => {}
+            }
+        }
+        Ok(p)
+    }
+
+    /// The field names [`Policy::from_map`] understands.
+    #[doc(hidden)]
+    pub const FIELDS: &'static [&'static str] = &[
+        "issuers",
+        "audiences",
+        "algorithms",
+        "clock_skew_seconds",
+        "require_exp",
+        "max_token_age_seconds",
+        "required_claims",
+        "subjects",
+        "claims",
+        "max_token_bytes",
+    ];
+
+    /// Subject check: `sub` must match one pattern when any are configured.
+    pub(crate) fn subject_allowed(&self, sub: &str) -> bool {
+        self.subjects.is_empty() || self.subjects.iter().any(|p| p.matches(sub))
+    }
+
+    /// Finds the first failing claim rule, for the reason text.
+    pub(crate) fn failing_rule<'a>(&'a self, claims: &Map<String, Value>) -> Option<(&'a ClaimRule, bool)> {
+        self.claim_rules.iter().find_map(|rule| match lookup(claims, &rule.path) {
+            None => Some((rule, false)),
+            Some(Value::Array(items)) if items.iter().any(|i| rule.allowed.contains(i)) => None,
+            Some(v) if rule.allowed.contains(v) => None,
+            Some(_) => Some((rule, true)),
+        })
+    }
+}
+
+fn strings(v: &Value) -> Option<Vec<String>> {
+    match v {
+        Value::String(s) => Some(vec![s.clone()]),
+        Value::Array(items) => items.iter().map(|i| i.as_str().map(str::to_owned)).collect(),
+        _ => None,
+    }
+}
+
+fn seconds(v: &Value) -> Option<u64> {
+    v.as_u64()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorCode;
+
+    #[test]
+    fn bad_policies_name_the_field() {
+        for (doc, field) in [
+            (r#"{"issuers": 3}"#, "issuers"),
+            (r#"{"algorithms": ["HS256"]}"#, "algorithms"),
+            (r#"{"algorithms": []}"#, "algorithms"),
+            (r#"{"clock_skew_seconds": -1}"#, "clock_skew_seconds"),
+            (r#"{"claims": {"a.b": []}}"#, "claims.a.b"),
+            (r#"{"max_token_bytes": 0}"#, "max_token_bytes"),
+            (r#"{"audience": "x"}"#, "audience"),
+        ] {
+            let e = Policy::from_json(doc.as_bytes()).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::BadPolicy);
+            assert!(e.reason().starts_with(field), "{doc}: {}", e.reason());
+        }
+    }
+
+    #[test]
+    fn subject_patterns() {
+        let p = Policy::new().subject("system:serviceaccount:payments:*").subject("alice");
+        assert!(p.subject_allowed("system:serviceaccount:payments:api"));
+        assert!(p.subject_allowed("alice"));
+        assert!(!p.subject_allowed("alice2"));
+        assert!(!p.subject_allowed("system:serviceaccount:payment:api"));
+    }
+}

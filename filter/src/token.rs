@@ -1,0 +1,143 @@
+//! Splitting and decoding a compact JWS, and the strict header rules (RFC 7515, RFC 8725).
+
+use crate::b64;
+use crate::error::{err, excerpt, Error};
+use crate::json;
+use crate::policy::{Algorithm, Policy};
+use alloc::string::String;
+use alloc::vec::Vec;
+use serde_json::{Map, Value};
+
+/// The protected header of a verified token.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Header {
+    pub(crate) alg: Algorithm,
+    pub(crate) kid: Option<String>,
+    pub(crate) typ: Option<String>,
+    pub(crate) map: Map<String, Value>,
+}
+
+impl Header {
+    /// The algorithm that verified the signature.
+    pub fn alg(&self) -> Algorithm {
+        self.alg
+    }
+
+    /// The `kid`, when present.
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
+    /// The `typ`, when present.
+    pub fn typ(&self) -> Option<&str> {
+        self.typ.as_deref()
+    }
+
+    /// Every header member as JSON.
+    pub fn as_map(&self) -> &Map<String, Value> {
+        &self.map
+    }
+}
+
+/// A compact JWS split into its parts, header checked, signature decoded.
+pub(crate) struct Compact<'a> {
+    pub(crate) header: Header,
+    /// `BASE64URL(header) || '.' || BASE64URL(payload)`: what the signature covers.
+    pub(crate) signing_input: &'a [u8],
+    pub(crate) payload_b64: &'a [u8],
+    pub(crate) signature: Vec<u8>,
+}
+
+/// Splits and checks everything that can be checked before the signature.
+pub(crate) fn parse<'a>(token: &'a str, policy: &Policy) -> Result<Compact<'a>, Error> {
+    let bytes = token.as_bytes();
+    if bytes.len() > policy.max_token_bytes {
+        return Err(err!(
+            TokenTooLarge,
+            "token is {} bytes, the limit is {}",
+            bytes.len(),
+            policy.max_token_bytes
+        ));
+    }
+    let mut dots = [0usize; 2];
+    let mut count = 0usize;
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == b'.' {
+            if let Some(slot) = dots.get_mut(count) {
+                *slot = i;
+            }
+            count += 1;
+        }
+    }
+    if count != 2 {
+        return Err(match (count, bytes.first()) {
+            (4, _) => err!(JweUnsupported, "five segments: a JWE, which is not supported"),
+            (_, Some(b'{')) => err!(Malformed, "JSON serialization is not supported, only compact"),
+            _ => err!(Malformed, "expected 3 dot-separated segments, found {}", count + 1),
+        });
+    }
+    let [d1, d2] = dots;
+    let (header_b64, rest) = bytes.split_at(d1);
+    let payload_b64 = rest.get(1..d2 - d1).unwrap_or_default();
+    let sig_b64 = bytes.get(d2 + 1..).unwrap_or_default();
+    let signing_input = bytes.get(..d2).unwrap_or_default();
+
+    let header_json = b64::decode(header_b64).ok_or_else(|| err!(Malformed, "header is not canonical base64url"))?;
+    let map = json::parse_object(&header_json).map_err(|e| err!(Malformed, "header: {e}"))?;
+    let header = check_header(map, policy)?;
+    let signature = b64::decode(sig_b64).ok_or_else(|| err!(Malformed, "signature is not canonical base64url"))?;
+    if payload_b64.len() % 4 == 1 {
+        // Cheap early refusal; the full strict decode happens after the signature.
+        return Err(err!(Malformed, "payload is not canonical base64url"));
+    }
+    Ok(Compact {
+        header,
+        signing_input,
+        payload_b64,
+        signature,
+    })
+}
+
+fn check_header(map: Map<String, Value>, policy: &Policy) -> Result<Header, Error> {
+    let alg = match map.get("alg") {
+        Some(Value::String(name)) => {
+            if name.eq_ignore_ascii_case("none") {
+                return Err(err!(AlgNotAllowed, "alg \"{}\" is never accepted", excerpt(name)));
+            }
+            let alg = Algorithm::from_name(name)
+                .ok_or_else(|| err!(AlgNotAllowed, "alg \"{}\" is not supported", excerpt(name)))?;
+            if !policy.algorithms.contains(&alg) {
+                return Err(err!(AlgNotAllowed, "alg {} is not allowed by the policy", alg.name()));
+            }
+            alg
+        }
+        Some(other) => return Err(err!(Malformed, "alg is {}, not a string", json::kind(other))),
+        None => return Err(err!(Malformed, "header has no alg")),
+    };
+    if map.contains_key("crit") {
+        return Err(err!(CritUnsupported, "header has crit; no extension is supported"));
+    }
+    if let Some(b64) = map.get("b64") {
+        // RFC 7797: b64 is only meaningful as a critical extension, which we refuse.
+        if b64 != &Value::Bool(true) {
+            return Err(err!(CritUnsupported, "header has b64 (RFC 7797), which is not supported"));
+        }
+    }
+    let kid = optional_string(&map, "kid")?;
+    let typ = optional_string(&map, "typ")?;
+    if let Some(cty) = optional_string(&map, "cty")? {
+        if cty.eq_ignore_ascii_case("JWT") {
+            return Err(err!(NestedJwtUnsupported, "cty JWT: nested tokens are not supported"));
+        }
+    }
+    // jwk, jku, x5u, x5c and x5t are deliberately ignored: keys come only from the host's key set.
+    Ok(Header { alg, kid, typ, map })
+}
+
+fn optional_string(map: &Map<String, Value>, name: &str) -> Result<Option<String>, Error> {
+    match map.get(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(err!(Malformed, "{name} is {}, not a string", json::kind(other))),
+    }
+}

@@ -1,0 +1,341 @@
+//! The verifier: header, key selection, signature, then claims, in that order.
+
+use crate::b64;
+use crate::cache::TokenCache;
+use crate::claims::{lookup, Claims};
+use crate::error::{err, excerpt, Error};
+use crate::jwks::{Key, KeySet};
+use crate::json;
+use crate::policy::{Algorithm, Policy};
+use crate::rsa::Hash;
+use crate::token::{self, Compact, Header};
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256, Sha384, Sha512};
+
+/// Most keys one token is tried against: a token without `kid` (or a `kid` shared by
+/// several keys) costs at most this many RSA operations.
+pub const MAX_CANDIDATES: usize = 4;
+
+/// A token that passed every check. Cheap to clone.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verified {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, PartialEq)]
+struct Inner {
+    header: Header,
+    claims: Claims,
+    payload: String,
+}
+
+impl Verified {
+    /// The protected header.
+    pub fn header(&self) -> &Header {
+        &self.inner.header
+    }
+
+    /// The claims.
+    pub fn claims(&self) -> &Claims {
+        &self.inner.claims
+    }
+
+    /// The payload exactly as signed (UTF-8 JSON), for forwarding.
+    pub fn payload_json(&self) -> &str {
+        &self.inner.payload
+    }
+}
+
+/// A signature-only result: RFC 7515 payloads need not be JSON.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Jws {
+    /// The protected header.
+    pub header: Header,
+    /// The decoded payload bytes.
+    pub payload: Vec<u8>,
+}
+
+/// Verifies tokens against a key set under a policy. Sans I/O: the host pushes keys
+/// in and passes the time; nothing here reads a clock or the network.
+///
+/// ```
+/// use jwtgate::{KeySet, Policy, Verifier, ErrorCode};
+/// # let jwks = include_bytes!("../../tests/vectors/keys/rfc7515-a2.jwks.json");
+/// let keys = KeySet::from_jwks(jwks).unwrap();
+/// let verifier = Verifier::new(keys, Policy::new().require_exp(false));
+/// // RFC 7515 Appendix A.2: RS256, no kid; its exp (2011) does not matter without require_exp.
+/// let token = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_O8W2Fp5jujGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_eSN9383LcOLn6_dO--xi12jzDwusC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6LbgGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0igcN_IoypGlUPQGe77Rw";
+/// let err = verifier.verify(token, 1_300_819_381).unwrap_err();
+/// assert_eq!(err.code(), ErrorCode::Expired);
+/// assert!(verifier.verify_jws(token).is_ok());
+/// ```
+#[derive(Debug)]
+pub struct Verifier {
+    keys: KeySet,
+    policy: Policy,
+    cache: Option<RefCell<TokenCache>>,
+}
+
+impl Verifier {
+    /// A verifier with no cache.
+    pub fn new(keys: KeySet, policy: Policy) -> Verifier {
+        Verifier {
+            keys,
+            policy,
+            cache: None,
+        }
+    }
+
+    /// Adds a verified-token cache of `entries` entries (0 disables it). Entries are
+    /// keyed by a hash of the whole token and compared byte for byte, never outlive the
+    /// token's `exp` (time claims are re-checked on every hit), and are dropped when
+    /// the keys change.
+    pub fn with_cache(mut self, entries: usize) -> Verifier {
+        self.cache = (entries > 0).then(|| RefCell::new(TokenCache::new(entries)));
+        self
+    }
+
+    /// Replaces the key set (and empties the cache).
+    pub fn set_keys(&mut self, keys: KeySet) {
+        self.keys = keys;
+        if let Some(cache) = &mut self.cache {
+            cache.get_mut().clear();
+        }
+    }
+
+    /// The current key set.
+    pub fn keys(&self) -> &KeySet {
+        &self.keys
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Cache hits and misses so far (both 0 without a cache).
+    pub fn cache_stats(&self) -> (u64, u64) {
+        match self.cache.as_ref().and_then(|c| c.try_borrow().ok()) {
+            Some(c) => c.stats(),
+            None => (0, 0),
+        }
+    }
+
+    /// Verifies a compact JWT at time `now` (seconds since the Unix epoch): structure,
+    /// header, signature, then claims and policy. Returns the first failed rule.
+    pub fn verify(&self, token: &str, now: u64) -> Result<Verified, Error> {
+        let cache = self.cache.as_ref().and_then(|c| c.try_borrow_mut().ok());
+        if let Some(mut cache) = cache {
+            if let Some(hit) = cache.get(token) {
+                check_times(&self.policy, hit.claims().as_map(), now)?;
+                return Ok(hit);
+            }
+            let verified = self.verify_uncached(token, now)?;
+            cache.insert(token, verified.clone());
+            return Ok(verified);
+        }
+        self.verify_uncached(token, now)
+    }
+
+    fn verify_uncached(&self, token: &str, now: u64) -> Result<Verified, Error> {
+        let compact = token::parse(token, &self.policy)?;
+        self.check_signature(&compact)?;
+        let payload = b64::decode(compact.payload_b64)
+            .ok_or_else(|| err!(Malformed, "payload is not canonical base64url"))?;
+        let map = json::parse_object(&payload).map_err(|e| err!(Malformed, "payload: {e}"))?;
+        check_claims(&self.policy, &map, now)?;
+        let payload = String::from_utf8(payload).map_err(|_| err!(Malformed, "payload is not UTF-8"))?;
+        Ok(Verified {
+            inner: Arc::new(Inner {
+                header: compact.header,
+                claims: Claims { map },
+                payload,
+            }),
+        })
+    }
+
+    /// Checks structure, header and signature only; the payload may be any bytes and
+    /// no claim or time rule applies. The algorithm allow-list and size cap still do.
+    pub fn verify_jws(&self, token: &str) -> Result<Jws, Error> {
+        let compact = token::parse(token, &self.policy)?;
+        self.check_signature(&compact)?;
+        let payload = b64::decode(compact.payload_b64)
+            .ok_or_else(|| err!(Malformed, "payload is not canonical base64url"))?;
+        Ok(Jws {
+            header: compact.header,
+            payload,
+        })
+    }
+
+    fn check_signature(&self, c: &Compact<'_>) -> Result<(), Error> {
+        let alg = c.header.alg;
+        let usable = |k: &&Key| k.alg.is_none_or(|a| a == alg);
+        let mut candidates: Vec<&Key> = Vec::new();
+        let mut total = 0usize;
+        for key in self.keys.keys.iter().filter(usable) {
+            let wanted = match (&c.header.kid, &key.kid) {
+                (Some(want), Some(have)) => want == have,
+                (Some(_), None) => false,
+                (None, _) => true,
+            };
+            if wanted {
+                total += 1;
+                if candidates.len() < MAX_CANDIDATES {
+                    candidates.push(key);
+                }
+            }
+        }
+        if candidates.is_empty() {
+            return Err(match &c.header.kid {
+                Some(kid) => match self.keys.skipped_kid(kid) {
+                    Some(s) => err!(UnknownKid, "kid \"{}\" names a skipped key ({}: {})", excerpt(kid), s.reason, s.detail),
+                    None if self.keys.contains_kid(kid) => {
+                        err!(UnknownKid, "kid \"{}\" has no key usable with {}", excerpt(kid), alg.name())
+                    }
+                    None => err!(UnknownKid, "no key has kid \"{}\"", excerpt(kid)),
+                },
+                None => err!(UnknownKid, "token has no kid and no key is usable with {}", alg.name()),
+            });
+        }
+        if total > MAX_CANDIDATES && c.header.kid.is_none() {
+            return Err(err!(
+                UnknownKid,
+                "token has no kid and {total} keys could match; at most {MAX_CANDIDATES} are tried"
+            ));
+        }
+        let mut digest = [0u8; 64];
+        let (hash, digest) = match alg {
+            Algorithm::RS256 => {
+                digest[..32].copy_from_slice(&Sha256::digest(c.signing_input));
+                (Hash::Sha256, &digest[..32])
+            }
+            Algorithm::RS384 => {
+                digest[..48].copy_from_slice(&Sha384::digest(c.signing_input));
+                (Hash::Sha384, &digest[..48])
+            }
+            Algorithm::RS512 => {
+                digest.copy_from_slice(&Sha512::digest(c.signing_input));
+                (Hash::Sha512, &digest[..])
+            }
+        };
+        let mut wrong_length = 0usize;
+        for key in &candidates {
+            if c.signature.len() != key.rsa.modulus_len() {
+                wrong_length += 1;
+                continue;
+            }
+            if key.rsa.verify_pkcs1v15(hash, digest, &c.signature) {
+                return Ok(());
+            }
+        }
+        if wrong_length == candidates.len() {
+            return Err(err!(
+                BadSignature,
+                "signature is {} bytes, the key's modulus is {}",
+                c.signature.len(),
+                candidates.first().map_or(0, |k| k.rsa.modulus_len())
+            ));
+        }
+        Err(err!(BadSignature, "signature does not verify"))
+    }
+}
+
+/// Reads a time claim: absent, or a finite non-negative number (fractions allowed).
+fn time_claim(map: &Map<String, Value>, name: &str) -> Result<Option<f64>, Error> {
+    match map.get(name) {
+        None => Ok(None),
+        Some(Value::Number(n)) => match n.as_f64() {
+            Some(t) if t.is_finite() && t >= 0.0 => Ok(Some(t)),
+            _ => Err(err!(InvalidClaim, "{name} must be a non-negative number")),
+        },
+        Some(other) => Err(err!(InvalidClaim, "{name} is {}, not a number", json::kind(other))),
+    }
+}
+
+/// `exp`, `nbf` and the `iat` age, in f64 so that no value can overflow.
+pub(crate) fn check_times(policy: &Policy, map: &Map<String, Value>, now: u64) -> Result<(), Error> {
+    let now = now as f64;
+    let skew = policy.clock_skew as f64;
+    let exp = time_claim(map, "exp")?;
+    let nbf = time_claim(map, "nbf")?;
+    let iat = time_claim(map, "iat")?;
+    match exp {
+        Some(exp) if now >= exp + skew => return Err(err!(Expired, "token expired at {exp}")),
+        None if policy.require_exp => return Err(err!(MissingClaim, "exp is required")),
+        _ => {}
+    }
+    if let Some(nbf) = nbf {
+        if now + skew < nbf {
+            return Err(err!(NotYetValid, "token is not valid before {nbf}"));
+        }
+    }
+    if let Some(max_age) = policy.max_token_age {
+        let iat = iat.ok_or_else(|| err!(MissingClaim, "iat is required by the max token age"))?;
+        if now + skew < iat {
+            return Err(err!(NotYetValid, "token was issued in the future ({iat})"));
+        }
+        if now > iat + max_age as f64 + skew {
+            return Err(err!(TokenTooOld, "token issued at {iat} is older than {max_age} s"));
+        }
+    }
+    Ok(())
+}
+
+/// Registered-claim types first, then time, issuer, audience, subject, required claims, rules.
+fn check_claims(policy: &Policy, map: &Map<String, Value>, now: u64) -> Result<(), Error> {
+    for name in ["iss", "sub", "jti"] {
+        if let Some(v) = map.get(name) {
+            if !v.is_string() {
+                return Err(err!(InvalidClaim, "{name} is {}, not a string", json::kind(v)));
+            }
+        }
+    }
+    let aud: Option<Vec<&str>> = match map.get("aud") {
+        None => None,
+        Some(Value::String(s)) => Some(alloc::vec![s.as_str()]),
+        Some(Value::Array(items)) => Some(
+            items
+                .iter()
+                .map(Value::as_str)
+                .collect::<Option<Vec<&str>>>()
+                .ok_or_else(|| err!(InvalidClaim, "aud holds a non-string"))?,
+        ),
+        Some(other) => return Err(err!(InvalidClaim, "aud is {}, not a string or array", json::kind(other))),
+    };
+    check_times(policy, map, now)?;
+    if !policy.issuers.is_empty() {
+        let iss = map.get("iss").and_then(Value::as_str).ok_or_else(|| err!(MissingClaim, "iss is required"))?;
+        if !policy.issuers.iter().any(|i| i == iss) {
+            return Err(err!(BadIssuer, "issuer \"{}\" is not accepted", excerpt(iss)));
+        }
+    }
+    if !policy.audiences.is_empty() {
+        let aud = aud.ok_or_else(|| err!(MissingClaim, "aud is required"))?;
+        if !aud.iter().any(|a| policy.audiences.iter().any(|p| p == a)) {
+            return Err(err!(BadAudience, "no audience of the token is accepted"));
+        }
+    }
+    if !policy.subjects.is_empty() {
+        let sub = map.get("sub").and_then(Value::as_str).ok_or_else(|| err!(MissingClaim, "sub is required"))?;
+        if !policy.subject_allowed(sub) {
+            return Err(err!(ClaimRuleFailed, "subject \"{}\" is not allowed", excerpt(sub)));
+        }
+    }
+    for path in &policy.required_claims {
+        if lookup(map, path).is_none() {
+            return Err(err!(MissingClaim, "{} is required", excerpt(path)));
+        }
+    }
+    if let Some((rule, present)) = policy.failing_rule(map) {
+        return Err(if present {
+            err!(ClaimRuleFailed, "claim {} is not an allowed value", excerpt(&rule.path))
+        } else {
+            err!(ClaimRuleFailed, "claim {} is absent", excerpt(&rule.path))
+        });
+    }
+    Ok(())
+}
