@@ -51,6 +51,8 @@ pub enum ErrorCode {
     JwksTooManyKeys,
     /// A policy document is invalid (the reason names the field).
     BadPolicy,
+    /// An OpenID Connect discovery document is unusable.
+    BadDiscovery,
 }
 
 impl ErrorCode {
@@ -82,6 +84,7 @@ impl ErrorCode {
             ErrorCode::JwksTooLarge => "jwks_too_large",
             ErrorCode::JwksTooManyKeys => "jwks_too_many_keys",
             ErrorCode::BadPolicy => "bad_policy",
+            ErrorCode::BadDiscovery => "bad_discovery",
         }
     }
 
@@ -108,6 +111,7 @@ impl ErrorCode {
         ErrorCode::JwksTooLarge,
         ErrorCode::JwksTooManyKeys,
         ErrorCode::BadPolicy,
+        ErrorCode::BadDiscovery,
     ];
 
     /// True when the token itself is authentic and current but the policy refuses

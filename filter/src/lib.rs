@@ -24,16 +24,20 @@
 extern crate alloc;
 
 mod b64;
+mod bearer;
 mod cache;
 mod claims;
+pub mod discovery;
 mod error;
 mod json;
 mod jwks;
 mod policy;
+pub mod refresh;
 mod rsa;
 mod token;
 mod verify;
 
+pub use bearer::bearer_token;
 pub use claims::Claims;
 pub use error::{Error, ErrorCode};
 pub use jwks::{KeySet, KeySetLimits, SkipReason, SkippedKey};

@@ -1,0 +1,62 @@
+//! RFC 6750 §2.1: the token in an `Authorization: Bearer` header value.
+
+use crate::error::{err, Error};
+
+/// Extracts the token from an `Authorization` header value.
+///
+/// The scheme is case-insensitive and followed by one or more spaces; the token must
+/// be an RFC 6750 `b64token`. `Ok(None)` means the header uses another scheme (for
+/// example `Basic`), so the request simply carries no bearer token.
+///
+/// ```
+/// assert_eq!(jwtgate::bearer_token("bearer abc.def.ghi"), Ok(Some("abc.def.ghi")));
+/// assert_eq!(jwtgate::bearer_token("Basic dXNlcg=="), Ok(None));
+/// assert!(jwtgate::bearer_token("Bearer a b").is_err());
+/// ```
+pub fn bearer_token(value: &str) -> Result<Option<&str>, Error> {
+    let value = value.trim_matches([' ', '\t']);
+    let (scheme, rest) = match value.find(' ') {
+        Some(i) => value.split_at(i),
+        None => (value, ""),
+    };
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Ok(None);
+    }
+    let token = rest.trim_start_matches(' ');
+    if token.is_empty() {
+        return Err(err!(Malformed, "Authorization: Bearer has no token"));
+    }
+    let body = token.trim_end_matches('=');
+    let b64token =
+        |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
+    if body.is_empty() || !body.bytes().all(b64token) {
+        return Err(err!(
+            Malformed,
+            "Authorization: Bearer token has characters outside RFC 6750 b64token"
+        ));
+    }
+    Ok(Some(token))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemes_and_spacing() {
+        assert_eq!(bearer_token("Bearer a.b.c"), Ok(Some("a.b.c")));
+        assert_eq!(bearer_token("BEARER   a.b.c "), Ok(Some("a.b.c")));
+        assert_eq!(bearer_token("\tbEaReR a.b.c"), Ok(Some("a.b.c")));
+        assert_eq!(bearer_token("Basic abc"), Ok(None));
+        assert_eq!(bearer_token("Bearerx a.b.c"), Ok(None));
+        assert_eq!(bearer_token(""), Ok(None));
+        assert!(bearer_token("Bearer").is_err());
+        assert!(bearer_token("Bearer ").is_err());
+        assert!(bearer_token("Bearer a.b.c, Bearer d").is_err());
+        assert!(bearer_token("Bearer a\tb").is_err());
+        assert!(bearer_token("Bearer ===").is_err());
+        assert_eq!(bearer_token("Bearer ab=="), Ok(Some("ab==")));
+        assert!(bearer_token("Bearer a=b").is_err());
+        assert!(bearer_token("Bearer é").is_err());
+    }
+}
