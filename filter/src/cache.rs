@@ -56,7 +56,9 @@ impl TokenCache {
             return;
         }
         while self.order.len() >= self.capacity {
-            let Some(old) = self.order.pop_front() else { break };
+            let Some(old) = self.order.pop_front() else {
+                break;
+            };
             if let Some(bucket) = self.buckets.get_mut(&old) {
                 if !bucket.is_empty() {
                     bucket.remove(0);
@@ -67,7 +69,10 @@ impl TokenCache {
             }
         }
         let h = hash(token.as_bytes());
-        self.buckets.entry(h).or_default().push((token.into(), verified));
+        self.buckets
+            .entry(h)
+            .or_default()
+            .push((token.into(), verified));
         self.order.push_back(h);
     }
 }

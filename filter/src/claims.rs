@@ -104,8 +104,14 @@ mod tests {
             br#"{"kubernetes.io":{"namespace":"payments","serviceaccount":{"name":"api"}},
                  "a":{"b":{"c":1}},"a.b":{"d":2},"x.y":3}"#,
         );
-        assert_eq!(c.get("kubernetes.io.namespace"), Some(&Value::from("payments")));
-        assert_eq!(c.get("kubernetes.io.serviceaccount.name"), Some(&Value::from("api")));
+        assert_eq!(
+            c.get("kubernetes.io.namespace"),
+            Some(&Value::from("payments"))
+        );
+        assert_eq!(
+            c.get("kubernetes.io.serviceaccount.name"),
+            Some(&Value::from("api"))
+        );
         assert_eq!(c.get("a.b.c"), Some(&Value::from(1)));
         assert_eq!(c.get("a.b.d"), Some(&Value::from(2)));
         assert_eq!(c.get("x.y"), Some(&Value::from(3)));

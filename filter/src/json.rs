@@ -154,10 +154,16 @@ mod tests {
 
     #[test]
     fn bounds_nesting_without_recursing_deeply() {
-        let ok = alloc::format!("{}{}", "{\"a\":".repeat(31), "1".to_string() + &"}".repeat(31));
+        let ok = alloc::format!(
+            "{}{}",
+            "{\"a\":".repeat(31),
+            "1".to_string() + &"}".repeat(31)
+        );
         assert!(parse_object(ok.as_bytes()).is_ok());
         let deep = "[".repeat(10_000);
         let doc = alloc::format!("{{\"a\":{deep}");
-        assert!(parse_object(doc.as_bytes()).unwrap_err().contains("nesting"));
+        assert!(parse_object(doc.as_bytes())
+            .unwrap_err()
+            .contains("nesting"));
     }
 }

@@ -1,10 +1,10 @@
 //! The key set the host pushes in: parsed from JWKS bytes once, validated per key.
 
+use crate::b64;
 use crate::error::{err, excerpt, Error};
 use crate::json;
 use crate::policy::Algorithm;
 use crate::rsa::{self, KeyRejection};
-use crate::b64;
 use alloc::borrow::ToOwned;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -155,7 +155,10 @@ impl KeySet {
         let mut keys = Vec::new();
         let mut skipped = Vec::new();
         for (index, entry) in entries.iter().enumerate() {
-            let kid = entry.get("kid").and_then(Value::as_str).map(|k| excerpt(k).to_owned());
+            let kid = entry
+                .get("kid")
+                .and_then(Value::as_str)
+                .map(|k| excerpt(k).to_owned());
             match load(entry) {
                 Ok(key) => keys.push(key),
                 Err((reason, detail)) => skipped.push(SkippedKey {
@@ -169,7 +172,12 @@ impl KeySet {
         if keys.is_empty() {
             let mut why = String::new();
             for s in skipped.iter().take(8) {
-                why.push_str(&alloc::format!(" [{}] {}: {};", s.index, s.reason, s.detail));
+                why.push_str(&alloc::format!(
+                    " [{}] {}: {};",
+                    s.index,
+                    s.reason,
+                    s.detail
+                ));
             }
             return Err(err!(
                 NoUsableKeys,
@@ -236,7 +244,10 @@ fn load(entry: &Value) -> Result<Key, Skip> {
         match jwk.get(name) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.as_str())),
-            Some(_) => Err((SkipReason::BadMember, alloc::format!("\"{name}\" is not a string"))),
+            Some(_) => Err((
+                SkipReason::BadMember,
+                alloc::format!("\"{name}\" is not a string"),
+            )),
         }
     };
     match text("kty")? {
@@ -252,7 +263,10 @@ fn load(entry: &Value) -> Result<Key, Skip> {
     let kid = text("kid")?.map(str::to_owned);
     if let Some(u) = text("use")? {
         if u != "sig" {
-            return Err((SkipReason::WrongUse, alloc::format!("use \"{}\" is not sig", excerpt(u))));
+            return Err((
+                SkipReason::WrongUse,
+                alloc::format!("use \"{}\" is not sig", excerpt(u)),
+            ));
         }
     }
     if let Some(ops) = jwk.get("key_ops") {
@@ -260,7 +274,10 @@ fn load(entry: &Value) -> Result<Key, Skip> {
             .as_array()
             .ok_or_else(|| skip(SkipReason::BadMember, "\"key_ops\" is not an array"))?;
         if !ops.iter().all(Value::is_string) {
-            return Err(skip(SkipReason::BadMember, "\"key_ops\" holds a non-string"));
+            return Err(skip(
+                SkipReason::BadMember,
+                "\"key_ops\" holds a non-string",
+            ));
         }
         if !ops.iter().any(|o| o == "verify") {
             return Err(skip(SkipReason::NoVerifyOp, "key_ops lacks verify"));
@@ -275,18 +292,29 @@ fn load(entry: &Value) -> Result<Key, Skip> {
             )
         })?),
     };
-    if ["d", "p", "q", "dp", "dq", "qi", "oth"].iter().any(|m| jwk.contains_key(*m)) {
-        return Err(skip(SkipReason::PrivateKey, "JWK holds private-key members"));
+    if ["d", "p", "q", "dp", "dq", "qi", "oth"]
+        .iter()
+        .any(|m| jwk.contains_key(*m))
+    {
+        return Err(skip(
+            SkipReason::PrivateKey,
+            "JWK holds private-key members",
+        ));
     }
     let n = text("n")?.ok_or_else(|| skip(SkipReason::BadMember, "no n"))?;
     let e = text("e")?.ok_or_else(|| skip(SkipReason::BadMember, "no e"))?;
-    let n = b64::decode(n.as_bytes()).ok_or_else(|| skip(SkipReason::BadEncoding, "n is not canonical base64url"))?;
-    let e = b64::decode(e.as_bytes()).ok_or_else(|| skip(SkipReason::BadEncoding, "e is not canonical base64url"))?;
+    let n = b64::decode(n.as_bytes())
+        .ok_or_else(|| skip(SkipReason::BadEncoding, "n is not canonical base64url"))?;
+    let e = b64::decode(e.as_bytes())
+        .ok_or_else(|| skip(SkipReason::BadEncoding, "e is not canonical base64url"))?;
     let rsa = rsa::PublicKey::from_be_bytes(&n, &e).map_err(|r| match r {
         KeyRejection::NonMinimal => skip(SkipReason::BadEncoding, "n or e has leading zero bytes"),
         KeyRejection::ModulusTooSmall => (
             SkipReason::ModulusTooSmall,
-            alloc::format!("modulus is {} bits, at least 2048 are required", bit_len(&n)),
+            alloc::format!(
+                "modulus is {} bits, at least 2048 are required",
+                bit_len(&n)
+            ),
         ),
         KeyRejection::ModulusTooLarge => (
             SkipReason::ModulusTooLarge,

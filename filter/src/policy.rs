@@ -201,7 +201,10 @@ impl Policy {
     pub fn claim<'a>(mut self, path: &str, allowed: impl IntoIterator<Item = &'a str>) -> Policy {
         self.claim_rules.push(ClaimRule {
             path: path.to_owned(),
-            allowed: allowed.into_iter().map(|s| Value::String(s.into())).collect(),
+            allowed: allowed
+                .into_iter()
+                .map(|s| Value::String(s.into()))
+                .collect(),
         });
         self
     }
@@ -239,12 +242,17 @@ impl Policy {
         for (name, v) in map {
             let field = |what: &str| err!(BadPolicy, "{prefix}{name}: {what}");
             match name.as_str() {
-                "issuers" => p.issuers = strings(v).ok_or_else(|| field("expected a string or an array of strings"))?,
+                "issuers" => {
+                    p.issuers = strings(v)
+                        .ok_or_else(|| field("expected a string or an array of strings"))?
+                }
                 "audiences" => {
-                    p.audiences = strings(v).ok_or_else(|| field("expected a string or an array of strings"))?
+                    p.audiences = strings(v)
+                        .ok_or_else(|| field("expected a string or an array of strings"))?
                 }
                 "algorithms" => {
-                    let names = strings(v).ok_or_else(|| field("expected an array of algorithm names"))?;
+                    let names =
+                        strings(v).ok_or_else(|| field("expected an array of algorithm names"))?;
                     let mut algs = Vec::new();
                     for n in &names {
                         match Algorithm::from_name(n) {
@@ -263,41 +271,57 @@ impl Policy {
                     }
                     p.algorithms = algs;
                 }
-                "clock_skew_seconds" => p.clock_skew = seconds(v).ok_or_else(|| field("expected a non-negative integer"))?,
-                "require_exp" => p.require_exp = v.as_bool().ok_or_else(|| field("expected a boolean"))?,
+                "clock_skew_seconds" => {
+                    p.clock_skew =
+                        seconds(v).ok_or_else(|| field("expected a non-negative integer"))?
+                }
+                "require_exp" => {
+                    p.require_exp = v.as_bool().ok_or_else(|| field("expected a boolean"))?
+                }
                 "max_token_age_seconds" => {
                     p.max_token_age = match v {
                         Value::Null => None,
-                        _ => Some(seconds(v).ok_or_else(|| field("expected a non-negative integer or null"))?),
+                        _ => Some(
+                            seconds(v)
+                                .ok_or_else(|| field("expected a non-negative integer or null"))?,
+                        ),
                     }
                 }
                 "required_claims" => {
-                    p.required_claims = strings(v).ok_or_else(|| field("expected an array of claim paths"))?
+                    p.required_claims =
+                        strings(v).ok_or_else(|| field("expected an array of claim paths"))?
                 }
                 "subjects" => {
-                    let pats = strings(v).ok_or_else(|| field("expected an array of subject patterns"))?;
+                    let pats =
+                        strings(v).ok_or_else(|| field("expected an array of subject patterns"))?;
                     p.subjects = pats.iter().map(|s| Pattern::new(s)).collect();
                 }
                 "claims" => {
-                    let rules = v.as_object().ok_or_else(|| field("expected an object of claim path to allowed values"))?;
+                    let rules = v.as_object().ok_or_else(|| {
+                        field("expected an object of claim path to allowed values")
+                    })?;
                     for (path, allowed) in rules {
                         let allowed = match allowed {
                             Value::Array(a) if !a.is_empty() => a.clone(),
-                            Value::Array(_) | Value::Object(_) | Value::Null => {
-                                return Err(err!(
-                                    BadPolicy,
-                                    "{prefix}claims.{}: expected a non-empty array of allowed values",
-                                    crate::error::excerpt(path)
-                                ))
-                            }
+                            Value::Array(_) | Value::Object(_) | Value::Null => return Err(err!(
+                                BadPolicy,
+                                "{prefix}claims.{}: expected a non-empty array of allowed values",
+                                crate::error::excerpt(path)
+                            )),
                             scalar => vec![scalar.clone()],
                         };
-                        p.claim_rules.push(ClaimRule { path: path.clone(), allowed });
+                        p.claim_rules.push(ClaimRule {
+                            path: path.clone(),
+                            allowed,
+                        });
                     }
                 }
                 "max_token_bytes" => {
                     let n = seconds(v).ok_or_else(|| field("expected a positive integer"))?;
-                    p.max_token_bytes = usize::try_from(n).ok().filter(|n| *n > 0).ok_or_else(|| field("expected a positive integer"))?;
+                    p.max_token_bytes = usize::try_from(n)
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| field("expected a positive integer"))?;
                 }
                 _ if prefix.is_empty() => return Err(err!(BadPolicy, "{name}: unknown field")),
                 _ => {}
@@ -327,20 +351,28 @@ impl Policy {
     }
 
     /// Finds the first failing claim rule, for the reason text.
-    pub(crate) fn failing_rule<'a>(&'a self, claims: &Map<String, Value>) -> Option<(&'a ClaimRule, bool)> {
-        self.claim_rules.iter().find_map(|rule| match lookup(claims, &rule.path) {
-            None => Some((rule, false)),
-            Some(Value::Array(items)) if items.iter().any(|i| rule.allowed.contains(i)) => None,
-            Some(v) if rule.allowed.contains(v) => None,
-            Some(_) => Some((rule, true)),
-        })
+    pub(crate) fn failing_rule<'a>(
+        &'a self,
+        claims: &Map<String, Value>,
+    ) -> Option<(&'a ClaimRule, bool)> {
+        self.claim_rules
+            .iter()
+            .find_map(|rule| match lookup(claims, &rule.path) {
+                None => Some((rule, false)),
+                Some(Value::Array(items)) if items.iter().any(|i| rule.allowed.contains(i)) => None,
+                Some(v) if rule.allowed.contains(v) => None,
+                Some(_) => Some((rule, true)),
+            })
     }
 }
 
 fn strings(v: &Value) -> Option<Vec<String>> {
     match v {
         Value::String(s) => Some(vec![s.clone()]),
-        Value::Array(items) => items.iter().map(|i| i.as_str().map(str::to_owned)).collect(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().map(str::to_owned))
+            .collect(),
         _ => None,
     }
 }
@@ -373,7 +405,9 @@ mod tests {
 
     #[test]
     fn subject_patterns() {
-        let p = Policy::new().subject("system:serviceaccount:payments:*").subject("alice");
+        let p = Policy::new()
+            .subject("system:serviceaccount:payments:*")
+            .subject("alice");
         assert!(p.subject_allowed("system:serviceaccount:payments:api"));
         assert!(p.subject_allowed("alice"));
         assert!(!p.subject_allowed("alice2"));

@@ -71,9 +71,19 @@ pub(crate) fn parse<'a>(token: &'a str, policy: &Policy) -> Result<Compact<'a>, 
     }
     if count != 2 {
         return Err(match (count, bytes.first()) {
-            (4, _) => err!(JweUnsupported, "five segments: a JWE, which is not supported"),
-            (_, Some(b'{')) => err!(Malformed, "JSON serialization is not supported, only compact"),
-            _ => err!(Malformed, "expected 3 dot-separated segments, found {}", count + 1),
+            (4, _) => err!(
+                JweUnsupported,
+                "five segments: a JWE, which is not supported"
+            ),
+            (_, Some(b'{')) => err!(
+                Malformed,
+                "JSON serialization is not supported, only compact"
+            ),
+            _ => err!(
+                Malformed,
+                "expected 3 dot-separated segments, found {}",
+                count + 1
+            ),
         });
     }
     let [d1, d2] = dots;
@@ -82,10 +92,12 @@ pub(crate) fn parse<'a>(token: &'a str, policy: &Policy) -> Result<Compact<'a>, 
     let sig_b64 = bytes.get(d2 + 1..).unwrap_or_default();
     let signing_input = bytes.get(..d2).unwrap_or_default();
 
-    let header_json = b64::decode(header_b64).ok_or_else(|| err!(Malformed, "header is not canonical base64url"))?;
+    let header_json = b64::decode(header_b64)
+        .ok_or_else(|| err!(Malformed, "header is not canonical base64url"))?;
     let map = json::parse_object(&header_json).map_err(|e| err!(Malformed, "header: {e}"))?;
     let header = check_header(map, policy)?;
-    let signature = b64::decode(sig_b64).ok_or_else(|| err!(Malformed, "signature is not canonical base64url"))?;
+    let signature = b64::decode(sig_b64)
+        .ok_or_else(|| err!(Malformed, "signature is not canonical base64url"))?;
     if payload_b64.len() % 4 == 1 {
         // Cheap early refusal; the full strict decode happens after the signature.
         return Err(err!(Malformed, "payload is not canonical base64url"));
@@ -102,32 +114,55 @@ fn check_header(map: Map<String, Value>, policy: &Policy) -> Result<Header, Erro
     let alg = match map.get("alg") {
         Some(Value::String(name)) => {
             if name.eq_ignore_ascii_case("none") {
-                return Err(err!(AlgNotAllowed, "alg \"{}\" is never accepted", excerpt(name)));
+                return Err(err!(
+                    AlgNotAllowed,
+                    "alg \"{}\" is never accepted",
+                    excerpt(name)
+                ));
             }
             let alg = Algorithm::from_name(name)
                 .ok_or_else(|| err!(AlgNotAllowed, "alg \"{}\" is not supported", excerpt(name)))?;
             if !policy.algorithms.contains(&alg) {
-                return Err(err!(AlgNotAllowed, "alg {} is not allowed by the policy", alg.name()));
+                return Err(err!(
+                    AlgNotAllowed,
+                    "alg {} is not allowed by the policy",
+                    alg.name()
+                ));
             }
             alg
         }
-        Some(other) => return Err(err!(Malformed, "alg is {}, not a string", json::kind(other))),
+        Some(other) => {
+            return Err(err!(
+                Malformed,
+                "alg is {}, not a string",
+                json::kind(other)
+            ))
+        }
         None => return Err(err!(Malformed, "header has no alg")),
     };
     if map.contains_key("crit") {
-        return Err(err!(CritUnsupported, "header has crit; no extension is supported"));
+        return Err(err!(
+            CritUnsupported,
+            "header has crit; no extension is supported"
+        ));
     }
     if let Some(b64) = map.get("b64") {
         // RFC 7797: b64 is only meaningful as a critical extension, which we refuse.
         if b64 != &Value::Bool(true) {
-            return Err(err!(CritUnsupported, "header has b64 (RFC 7797), which is not supported"));
+            return Err(err!(
+                CritUnsupported,
+                "header has b64 (RFC 7797), which is not supported"
+            ));
         }
     }
     let kid = optional_string(&map, "kid")?;
     let typ = optional_string(&map, "typ")?;
     if let Some(cty) = optional_string(&map, "cty")? {
         if cty.eq_ignore_ascii_case("JWT") {
-            return Err(err!(NestedJwtUnsupported, "cty JWT: nested tokens are not supported"));
+            return Err(err!(
+                NestedJwtUnsupported,
+                "cty JWT: nested tokens are not supported"
+            ));
         }
     }
     // jwk, jku, x5u, x5c and x5t are deliberately ignored: keys come only from the host's key set.
@@ -138,6 +173,10 @@ fn optional_string(map: &Map<String, Value>, name: &str) -> Result<Option<String
     match map.get(name) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(err!(Malformed, "{name} is {}, not a string", json::kind(other))),
+        Some(other) => Err(err!(
+            Malformed,
+            "{name} is {}, not a string",
+            json::kind(other)
+        )),
     }
 }

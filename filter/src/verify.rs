@@ -4,8 +4,8 @@ use crate::b64;
 use crate::cache::TokenCache;
 use crate::claims::{lookup, Claims};
 use crate::error::{err, excerpt, Error};
-use crate::jwks::{Key, KeySet};
 use crate::json;
+use crate::jwks::{Key, KeySet};
 use crate::policy::{Algorithm, Policy};
 use crate::rsa::Hash;
 use crate::token::{self, Compact, Header};
@@ -148,7 +148,8 @@ impl Verifier {
             .ok_or_else(|| err!(Malformed, "payload is not canonical base64url"))?;
         let map = json::parse_object(&payload).map_err(|e| err!(Malformed, "payload: {e}"))?;
         check_claims(&self.policy, &map, now)?;
-        let payload = String::from_utf8(payload).map_err(|_| err!(Malformed, "payload is not UTF-8"))?;
+        let payload =
+            String::from_utf8(payload).map_err(|_| err!(Malformed, "payload is not UTF-8"))?;
         Ok(Verified {
             inner: Arc::new(Inner {
                 header: compact.header,
@@ -192,13 +193,28 @@ impl Verifier {
         if candidates.is_empty() {
             return Err(match &c.header.kid {
                 Some(kid) => match self.keys.skipped_kid(kid) {
-                    Some(s) => err!(UnknownKid, "kid \"{}\" names a skipped key ({}: {})", excerpt(kid), s.reason, s.detail),
+                    Some(s) => err!(
+                        UnknownKid,
+                        "kid \"{}\" names a skipped key ({}: {})",
+                        excerpt(kid),
+                        s.reason,
+                        s.detail
+                    ),
                     None if self.keys.contains_kid(kid) => {
-                        err!(UnknownKid, "kid \"{}\" has no key usable with {}", excerpt(kid), alg.name())
+                        err!(
+                            UnknownKid,
+                            "kid \"{}\" has no key usable with {}",
+                            excerpt(kid),
+                            alg.name()
+                        )
                     }
                     None => err!(UnknownKid, "no key has kid \"{}\"", excerpt(kid)),
                 },
-                None => err!(UnknownKid, "token has no kid and no key is usable with {}", alg.name()),
+                None => err!(
+                    UnknownKid,
+                    "token has no kid and no key is usable with {}",
+                    alg.name()
+                ),
             });
         }
         if total > MAX_CANDIDATES && c.header.kid.is_none() {
@@ -252,12 +268,20 @@ fn time_claim(map: &Map<String, Value>, name: &str) -> Result<Option<f64>, Error
             Some(t) if t.is_finite() && t >= 0.0 => Ok(Some(t)),
             _ => Err(err!(InvalidClaim, "{name} must be a non-negative number")),
         },
-        Some(other) => Err(err!(InvalidClaim, "{name} is {}, not a number", json::kind(other))),
+        Some(other) => Err(err!(
+            InvalidClaim,
+            "{name} is {}, not a number",
+            json::kind(other)
+        )),
     }
 }
 
 /// `exp`, `nbf` and the `iat` age, in f64 so that no value can overflow.
-pub(crate) fn check_times(policy: &Policy, map: &Map<String, Value>, now: u64) -> Result<(), Error> {
+pub(crate) fn check_times(
+    policy: &Policy,
+    map: &Map<String, Value>,
+    now: u64,
+) -> Result<(), Error> {
     let now = now as f64;
     let skew = policy.clock_skew as f64;
     let exp = time_claim(map, "exp")?;
@@ -279,7 +303,10 @@ pub(crate) fn check_times(policy: &Policy, map: &Map<String, Value>, now: u64) -
             return Err(err!(NotYetValid, "token was issued in the future ({iat})"));
         }
         if now > iat + max_age as f64 + skew {
-            return Err(err!(TokenTooOld, "token issued at {iat} is older than {max_age} s"));
+            return Err(err!(
+                TokenTooOld,
+                "token issued at {iat} is older than {max_age} s"
+            ));
         }
     }
     Ok(())
@@ -290,7 +317,11 @@ fn check_claims(policy: &Policy, map: &Map<String, Value>, now: u64) -> Result<(
     for name in ["iss", "sub", "jti"] {
         if let Some(v) = map.get(name) {
             if !v.is_string() {
-                return Err(err!(InvalidClaim, "{name} is {}, not a string", json::kind(v)));
+                return Err(err!(
+                    InvalidClaim,
+                    "{name} is {}, not a string",
+                    json::kind(v)
+                ));
             }
         }
     }
@@ -304,13 +335,26 @@ fn check_claims(policy: &Policy, map: &Map<String, Value>, now: u64) -> Result<(
                 .collect::<Option<Vec<&str>>>()
                 .ok_or_else(|| err!(InvalidClaim, "aud holds a non-string"))?,
         ),
-        Some(other) => return Err(err!(InvalidClaim, "aud is {}, not a string or array", json::kind(other))),
+        Some(other) => {
+            return Err(err!(
+                InvalidClaim,
+                "aud is {}, not a string or array",
+                json::kind(other)
+            ))
+        }
     };
     check_times(policy, map, now)?;
     if !policy.issuers.is_empty() {
-        let iss = map.get("iss").and_then(Value::as_str).ok_or_else(|| err!(MissingClaim, "iss is required"))?;
+        let iss = map
+            .get("iss")
+            .and_then(Value::as_str)
+            .ok_or_else(|| err!(MissingClaim, "iss is required"))?;
         if !policy.issuers.iter().any(|i| i == iss) {
-            return Err(err!(BadIssuer, "issuer \"{}\" is not accepted", excerpt(iss)));
+            return Err(err!(
+                BadIssuer,
+                "issuer \"{}\" is not accepted",
+                excerpt(iss)
+            ));
         }
     }
     if !policy.audiences.is_empty() {
@@ -320,9 +364,16 @@ fn check_claims(policy: &Policy, map: &Map<String, Value>, now: u64) -> Result<(
         }
     }
     if !policy.subjects.is_empty() {
-        let sub = map.get("sub").and_then(Value::as_str).ok_or_else(|| err!(MissingClaim, "sub is required"))?;
+        let sub = map
+            .get("sub")
+            .and_then(Value::as_str)
+            .ok_or_else(|| err!(MissingClaim, "sub is required"))?;
         if !policy.subject_allowed(sub) {
-            return Err(err!(ClaimRuleFailed, "subject \"{}\" is not allowed", excerpt(sub)));
+            return Err(err!(
+                ClaimRuleFailed,
+                "subject \"{}\" is not allowed",
+                excerpt(sub)
+            ));
         }
     }
     for path in &policy.required_claims {
@@ -332,7 +383,11 @@ fn check_claims(policy: &Policy, map: &Map<String, Value>, now: u64) -> Result<(
     }
     if let Some((rule, present)) = policy.failing_rule(map) {
         return Err(if present {
-            err!(ClaimRuleFailed, "claim {} is not an allowed value", excerpt(&rule.path))
+            err!(
+                ClaimRuleFailed,
+                "claim {} is not an allowed value",
+                excerpt(&rule.path)
+            )
         } else {
             err!(ClaimRuleFailed, "claim {} is absent", excerpt(&rule.path))
         });
