@@ -1,0 +1,250 @@
+//! Montgomery arithmetic on fixed-size little-endian limb arrays (full radix).
+//!
+//! Limbs are machine words: `u64` with `u128` products on 64-bit targets, `u32`
+//! with `u64` products elsewhere (wasm32, thumbv7em). Every function is generic
+//! over the limb count `N`, so the 2048/3072/4096-bit cases are separate
+//! monomorphisations whose loop bounds are constants: the compiler drops the
+//! bounds checks and unrolls what pays.
+//!
+//! Values are kept fully reduced (`< n`) after every operation, so no
+//! assumption about the top bits of `n` is needed.
+
+#[cfg(target_pointer_width = "64")]
+mod width {
+    pub(crate) type Limb = u64;
+    pub(crate) type Wide = u128;
+}
+#[cfg(not(target_pointer_width = "64"))]
+mod width {
+    pub(crate) type Limb = u32;
+    pub(crate) type Wide = u64;
+}
+pub(crate) use width::{Limb, Wide};
+
+pub(crate) const LIMB_BITS: usize = Limb::BITS as usize;
+pub(crate) const LIMB_BYTES: usize = LIMB_BITS / 8;
+/// Limbs of the largest supported modulus (8192 bits).
+pub(crate) const MAX_LIMBS: usize = 8192 / LIMB_BITS;
+
+/// `t + a * b + c` as (low, high): cannot overflow, `(2^w-1)^2 + 2(2^w-1) = 2^2w - 1`.
+#[inline(always)]
+fn mac(t: Limb, a: Limb, b: Limb, c: Limb) -> (Limb, Limb) {
+    let w = t as Wide + a as Wide * b as Wide + c as Wide;
+    (w as Limb, (w >> LIMB_BITS) as Limb)
+}
+
+/// `-n0^-1 mod 2^w` by Newton iteration (each step doubles the correct low bits;
+/// `n0 * n0 ≡ 1 mod 8` for odd `n0`, so the start already has 3).
+pub(crate) fn neg_inv(n0: Limb) -> Limb {
+    let mut inv = n0;
+    for _ in 0..5 {
+        inv = inv.wrapping_mul((2 as Limb).wrapping_sub(n0.wrapping_mul(inv)));
+    }
+    inv.wrapping_neg()
+}
+
+/// `a >= b` for equal-length little-endian numbers.
+#[inline]
+pub(crate) fn ge(a: &[Limb], b: &[Limb]) -> bool {
+    for (x, y) in a.iter().rev().zip(b.iter().rev()) {
+        if x != y {
+            return x > y;
+        }
+    }
+    true
+}
+
+/// `a -= b`, returning the borrow.
+#[inline]
+pub(crate) fn sub_in_place(a: &mut [Limb], b: &[Limb]) -> bool {
+    let mut borrow = false;
+    for (x, &y) in a.iter_mut().zip(b) {
+        let (d, b1) = x.overflowing_sub(y);
+        let (d, b2) = d.overflowing_sub(borrow as Limb);
+        *x = d;
+        borrow = b1 | b2;
+    }
+    borrow
+}
+
+/// Final step of a Montgomery product: `t + top * R` is `< 2n`; bring it below `n`.
+#[inline(always)]
+fn reduce_once<const N: usize>(t: &mut [Limb; N], top: Limb, n: &[Limb; N]) {
+    if top != 0 || ge(t, n) {
+        sub_in_place(t, n);
+    }
+}
+
+/// Montgomery product `a * b / R mod n` (R = 2^(w·N)), fused operand scanning:
+/// one pass per limb of `b` adds `a * b_i` and `m * n` together and shifts by a limb.
+#[inline(never)]
+pub(crate) fn mont_mul<const N: usize>(
+    a: &[Limb; N],
+    b: &[Limb; N],
+    n: &[Limb; N],
+    n0: Limb,
+) -> [Limb; N] {
+    let mut t = [0 as Limb; N];
+    if N == 0 {
+        return t;
+    }
+    let mut top: Limb = 0;
+    for &bi in b.iter() {
+        let (t0, mut c1) = mac(t[0], a[0], bi, 0);
+        let m = t0.wrapping_mul(n0);
+        // Low limb is zero by the choice of m; only the carry matters.
+        let (_, mut c2) = mac(t0, m, n[0], 0);
+        for j in 1..N {
+            let (x, c) = mac(t[j], a[j], bi, c1);
+            c1 = c;
+            let (y, c) = mac(x, m, n[j], c2);
+            c2 = c;
+            t[j - 1] = y;
+        }
+        // t < 2n < 2R holds after every pass, so this sum fits two limbs and top <= 1.
+        let w = top as Wide + c1 as Wide + c2 as Wide;
+        t[N - 1] = w as Limb;
+        top = (w >> LIMB_BITS) as Limb;
+    }
+    reduce_once(&mut t, top, n);
+    t
+}
+
+/// Montgomery square `a^2 / R mod n`: the full square costs about half a product
+/// (each cross term once, then doubled), followed by a separate reduction.
+/// `scratch` holds the 2N-limb square.
+#[inline(never)]
+pub(crate) fn mont_sqr<const N: usize>(
+    a: &[Limb; N],
+    n: &[Limb; N],
+    n0: Limb,
+    scratch: &mut [Limb; 2 * MAX_LIMBS],
+) -> [Limb; N] {
+    const { assert!(N <= MAX_LIMBS) };
+    let p = &mut scratch[..2 * N];
+    p.fill(0);
+
+    // Cross products a_i * a_j, i < j, each once.
+    for i in 0..N {
+        let ai = a[i];
+        let mut c: Limb = 0;
+        let row = &mut p[2 * i + 1..i + N];
+        for (pj, &aj) in row.iter_mut().zip(&a[i + 1..]) {
+            let (lo, hi) = mac(*pj, ai, aj, c);
+            *pj = lo;
+            c = hi;
+        }
+        p[i + N] = c;
+    }
+    // Double them and add the squares a_i^2 on the diagonal.
+    let mut shift_in: Limb = 0;
+    let mut carry: Limb = 0;
+    for (pair, &ai) in p.chunks_exact_mut(2).zip(a.iter()) {
+        let sq = ai as Wide * ai as Wide;
+        let lo = pair[0];
+        let hi = pair[1];
+        let d_lo = (lo << 1) | shift_in;
+        let d_hi = (hi << 1) | (lo >> (LIMB_BITS - 1));
+        shift_in = hi >> (LIMB_BITS - 1);
+        let w = d_lo as Wide + (sq as Limb) as Wide + carry as Wide;
+        pair[0] = w as Limb;
+        let w = d_hi as Wide + (sq >> LIMB_BITS) + (w >> LIMB_BITS);
+        pair[1] = w as Limb;
+        carry = (w >> LIMB_BITS) as Limb;
+    }
+    // The square is < R^2, so the shifted-out bit and the final carry are zero.
+
+    // Montgomery reduction of the 2N-limb value, one limb at a time.
+    let mut hc: Limb = 0;
+    for i in 0..N {
+        let m = p[i].wrapping_mul(n0);
+        let mut c: Limb = 0;
+        let row = &mut p[i..i + N];
+        for (pj, &nj) in row.iter_mut().zip(n.iter()) {
+            let (lo, hi) = mac(*pj, m, nj, c);
+            *pj = lo;
+            c = hi;
+        }
+        let w = p[i + N] as Wide + c as Wide + hc as Wide;
+        p[i + N] = w as Limb;
+        hc = (w >> LIMB_BITS) as Limb;
+    }
+    let mut t = [0 as Limb; N];
+    t.copy_from_slice(&p[N..]);
+    reduce_once(&mut t, hc, n);
+    t
+}
+
+/// `s^e mod n` for odd `e >= 3`, with `s < n` in plain (not Montgomery) form.
+///
+/// Left-to-right binary exponentiation in the Montgomery domain. The last step
+/// multiplies by the plain `s` instead of its Montgomery form, which leaves the
+/// domain for free (`x·R · s / R = x·s`); this works because `e` is odd.
+pub(crate) fn pow_mod<const N: usize>(
+    s: &[Limb; N],
+    e: u32,
+    n: &[Limb; N],
+    n0: Limb,
+    rr: &[Limb; N],
+) -> [Limb; N] {
+    let mut scratch = [0 as Limb; 2 * MAX_LIMBS];
+    let a = mont_mul(s, rr, n, n0);
+    let mut x = a;
+    if e == 65537 {
+        // The common case: 2^16 + 1 is sixteen squarings and one multiply.
+        for _ in 0..16 {
+            x = mont_sqr(&x, n, n0, &mut scratch);
+        }
+    } else {
+        let top = 31 - e.leading_zeros();
+        for i in (1..top).rev() {
+            x = mont_sqr(&x, n, n0, &mut scratch);
+            if (e >> i) & 1 == 1 {
+                x = mont_mul(&x, &a, n, n0);
+            }
+        }
+        x = mont_sqr(&x, n, n0, &mut scratch);
+    }
+    mont_mul(&x, s, n, n0)
+}
+
+/// Big-endian bytes into little-endian limbs; `out` must be long enough (extra limbs are zeroed).
+pub(crate) fn limbs_from_be(bytes: &[u8], out: &mut [Limb]) {
+    out.fill(0);
+    for (limb, chunk) in out.iter_mut().zip(bytes.rchunks(LIMB_BYTES)) {
+        *limb = chunk.iter().fold(0, |acc, &b| (acc << 8) | b as Limb);
+    }
+}
+
+/// Little-endian limbs into exactly `out.len()` big-endian bytes (higher limbs are dropped).
+pub(crate) fn limbs_to_be(limbs: &[Limb], out: &mut [u8]) {
+    for (chunk, limb) in out.rchunks_mut(LIMB_BYTES).zip(limbs) {
+        let bytes = limb.to_be_bytes();
+        let skip = LIMB_BYTES - chunk.len();
+        if let Some(src) = bytes.get(skip..) {
+            chunk.copy_from_slice(src);
+        }
+    }
+}
+
+/// `2^k mod n` by doubling, for the per-key `R^2 mod n`. `n` must have its top
+/// bit at position `bits - 1` and `k >= bits - 1`. Runs once per key.
+pub(crate) fn pow2_mod(k: usize, n: &[Limb], bits: usize, out: &mut [Limb]) {
+    out.fill(0);
+    let start = bits - 1;
+    if let Some(l) = out.get_mut(start / LIMB_BITS) {
+        *l = 1 << (start % LIMB_BITS);
+    }
+    for _ in start..k {
+        // out < n < 2^bits, so 2·out fits in the same limbs plus one carried-out bit.
+        let mut carry: Limb = 0;
+        for l in out.iter_mut() {
+            let next = *l >> (LIMB_BITS - 1);
+            *l = (*l << 1) | carry;
+            carry = next;
+        }
+        if carry != 0 || ge(out, n) {
+            sub_in_place(out, n);
+        }
+    }
+}
