@@ -303,11 +303,13 @@ impl Policy {
                     for (path, allowed) in rules {
                         let allowed = match allowed {
                             Value::Array(a) if !a.is_empty() => a.clone(),
-                            Value::Array(_) | Value::Object(_) | Value::Null => return Err(err!(
+                            Value::Array(_) | Value::Object(_) | Value::Null => {
+                                return Err(err!(
                                 BadPolicy,
                                 "{prefix}claims.{}: expected a non-empty array of allowed values",
                                 crate::error::excerpt(path)
-                            )),
+                            ))
+                            }
                             scalar => vec![scalar.clone()],
                         };
                         p.claim_rules.push(ClaimRule {
