@@ -259,8 +259,12 @@ fn load_module(path: &Path) -> Result<Module, Error> {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     bytes.hash(&mut hasher);
     let key = hasher.finish();
-    let modules = MODULES.get_or_init(Default::default);
-    if let Some(m) = modules.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+    // Held while compiling, so test threads that start together compile the module once.
+    let mut modules = MODULES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(m) = modules.get(&key) {
         return Ok(m.clone());
     }
     // Compiling with a debug build of Cranelift takes seconds: keep the compiled code next to
@@ -283,10 +287,7 @@ fn load_module(path: &Path) -> Result<Module, Error> {
             m
         }
     };
-    modules
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(key, module.clone());
+    modules.insert(key, module.clone());
     Ok(module)
 }
 
