@@ -1,0 +1,263 @@
+//! The per-request decision, without host calls: find the rule, extract each asked-for
+//! provider's token, verify it with the core, and evaluate the requirement. The glue feeds
+//! in the request headers and the time, and carries out the outcome.
+
+use crate::config::{Config, KeySource};
+use crate::extract::{self, ExtractError, Found};
+use crate::respond::Denial;
+use crate::rules::{self, Decision, Status};
+use jwtgate::{ErrorCode, KeySet, Verified, Verifier};
+
+/// A provider whose token verified (or that fails open without keys: then `verified` is `None`).
+#[derive(Clone, Debug)]
+pub struct Accepted {
+    pub provider: usize,
+    pub verified: Option<Verified>,
+    pub found: Found,
+}
+
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    Allow(Vec<Accepted>),
+    Deny(Denial),
+    /// The token names a `kid` (or the provider has no keys yet) that a fetch may bring.
+    Wait(usize),
+}
+
+/// One provider's verdict, what to pass on when it verified, what to say when it did not.
+type Verdict = (Status, Option<Accepted>, Option<Denial>);
+
+/// The configuration plus one verifier per provider (`None` until keys arrive).
+pub struct Gate {
+    pub config: Config,
+    verifiers: Vec<Option<Verifier>>,
+}
+
+impl Gate {
+    pub fn new(config: Config) -> Gate {
+        let verifiers = config
+            .providers
+            .iter()
+            .map(|p| match &p.keys {
+                KeySource::Local(keys) => Some(
+                    Verifier::new(keys.clone(), p.policy.clone()).with_cache(config.cache_size),
+                ),
+                KeySource::Remote(_) => None,
+            })
+            .collect();
+        Gate { config, verifiers }
+    }
+
+    /// Installs new keys for a provider (fetched, or read from shared data).
+    pub fn set_keys(&mut self, provider: usize, keys: KeySet) {
+        let (Some(slot), Some(p)) = (
+            self.verifiers.get_mut(provider),
+            self.config.providers.get(provider),
+        ) else {
+            return;
+        };
+        match slot {
+            Some(v) => v.set_keys(keys),
+            None => {
+                *slot =
+                    Some(Verifier::new(keys, p.policy.clone()).with_cache(self.config.cache_size))
+            }
+        }
+    }
+
+    pub fn has_keys(&self, provider: usize) -> bool {
+        matches!(self.verifiers.get(provider), Some(Some(_)))
+    }
+
+    /// Verified-token cache hits and misses, all providers together.
+    pub fn cache_stats(&self) -> (u64, u64) {
+        self.verifiers
+            .iter()
+            .flatten()
+            .map(Verifier::cache_stats)
+            .fold((0, 0), |(h, m), (a, b)| (h + a, m + b))
+    }
+
+    /// Decides a request. `may_wait` is false on the second pass after a refetch.
+    pub fn check(&self, headers: &[(String, String)], now: u64, may_wait: bool) -> Outcome {
+        if self.config.bypass_cors_preflight && is_cors_preflight(headers) {
+            return Outcome::Allow(Vec::new());
+        }
+        let path = extract::header(headers, ":path").unwrap_or("/");
+        let Some(req) = rules::requirement_for(&self.config.rules, path) else {
+            return Outcome::Allow(Vec::new());
+        };
+        let n = self.config.providers.len();
+        let mut memo: Vec<Option<Verdict>> = vec![None; n];
+        let decision = rules::evaluate(req, n, &mut |i| {
+            if let Some(Some((s, _, _))) = memo.get(i) {
+                return *s;
+            }
+            let r = self.provider_status(i, headers, now, may_wait);
+            let s = r.0;
+            if let Some(slot) = memo.get_mut(i) {
+                *slot = Some(r);
+            }
+            s
+        });
+        match decision {
+            Decision::Allow => Outcome::Allow(
+                memo.into_iter()
+                    .flatten()
+                    .filter(|(s, _, _)| *s == Status::Ok)
+                    .filter_map(|(_, a, _)| a)
+                    .collect(),
+            ),
+            Decision::DenyMissing => Outcome::Deny(Denial::Missing),
+            Decision::Deny(i) => Outcome::Deny(
+                memo.get(i)
+                    .and_then(|m| m.as_ref())
+                    .and_then(|(_, _, d)| *d)
+                    .unwrap_or(Denial::Invalid(ErrorCode::Malformed)),
+            ),
+            Decision::Wait(i) => Outcome::Wait(i),
+        }
+    }
+
+    fn provider_status(
+        &self,
+        i: usize,
+        headers: &[(String, String)],
+        now: u64,
+        may_wait: bool,
+    ) -> Verdict {
+        let Some(p) = self.config.providers.get(i) else {
+            return (Status::Missing, None, None);
+        };
+        let found = match extract::extract(&p.sources, headers) {
+            Ok(None) => return (Status::Missing, None, None),
+            Ok(Some(f)) => f,
+            Err(ExtractError::Multiple) => return (Status::Failed, None, Some(Denial::Multiple)),
+            Err(ExtractError::Malformed(e)) => {
+                return (Status::Failed, None, Some(Denial::Invalid(e.code())))
+            }
+        };
+        let remote = matches!(p.keys, KeySource::Remote(_));
+        let fail = |code: ErrorCode| (Status::Failed, None, Some(Denial::Invalid(code)));
+        match self.verifiers.get(i).and_then(Option::as_ref) {
+            None if remote && may_wait => (Status::Pending, None, None),
+            None if p.fail_open_without_keys => (
+                Status::Ok,
+                Some(Accepted {
+                    provider: i,
+                    verified: None,
+                    found,
+                }),
+                None,
+            ),
+            None => fail(ErrorCode::NoUsableKeys),
+            Some(v) => match v.verify(&found.token, now) {
+                Ok(verified) => (
+                    Status::Ok,
+                    Some(Accepted {
+                        provider: i,
+                        verified: Some(verified),
+                        found,
+                    }),
+                    None,
+                ),
+                Err(e) if e.code() == ErrorCode::UnknownKid && remote && may_wait => {
+                    (Status::Pending, None, None)
+                }
+                Err(e) => {
+                    log::debug!("provider {}: {}", p.name, e);
+                    fail(e.code())
+                }
+            },
+        }
+    }
+}
+
+/// A CORS preflight: `OPTIONS` with `Origin` and `Access-Control-Request-Method`.
+fn is_cors_preflight(headers: &[(String, String)]) -> bool {
+    extract::header(headers, ":method") == Some("OPTIONS")
+        && extract::header(headers, "origin").is_some()
+        && extract::header(headers, "access-control-request-method").is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config;
+
+    const JWKS: &str = include_str!("../../tests/vectors/keys/rfc7515-a2.jwks.json");
+    // RFC 7515 A.2: RS256, no kid, iss "joe", exp 1300819380.
+    const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_O8W2Fp5jujGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_eSN9383LcOLn6_dO--xi12jzDwusC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6LbgGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0igcN_IoypGlUPQGe77Rw";
+
+    fn gate(extra_provider: &str, rules: &str) -> Gate {
+        let doc = serde_json::json!({
+            "providers": {"joe": serde_json::from_str::<serde_json::Value>(&format!(
+                r#"{{"issuer": "joe", "local_jwks": {{"inline_string": {}}} {extra_provider}}}"#,
+                serde_json::to_string(JWKS).unwrap_or_default()
+            )).unwrap_or_default()},
+            "rules": serde_json::from_str::<serde_json::Value>(rules).unwrap_or_default(),
+            "bypass_cors_preflight": true,
+        });
+        Gate::new(config::parse(doc.to_string().as_bytes()).unwrap())
+    }
+
+    fn req(path: &str, auth: Option<&str>) -> Vec<(String, String)> {
+        let mut h = vec![
+            (":path".to_owned(), path.to_owned()),
+            (":method".to_owned(), "GET".to_owned()),
+        ];
+        if let Some(a) = auth {
+            h.push(("authorization".to_owned(), a.to_owned()));
+        }
+        h
+    }
+
+    const RULES: &str = r#"[{"match": {"prefix": "/public"}}, {"match": {"prefix": "/"}, "requires": {"provider_name": "joe"}}]"#;
+
+    #[test]
+    fn allow_deny_and_unprotected_paths() {
+        let g = gate("", RULES);
+        let bearer = format!("Bearer {TOKEN}");
+        assert!(
+            matches!(g.check(&req("/", Some(&bearer)), 1_300_819_000, true), Outcome::Allow(a) if a.len() == 1)
+        );
+        assert!(matches!(
+            g.check(&req("/", Some(&bearer)), 1_400_000_000, true),
+            Outcome::Deny(Denial::Invalid(ErrorCode::Expired))
+        ));
+        assert!(matches!(
+            g.check(&req("/", None), 0, true),
+            Outcome::Deny(Denial::Missing)
+        ));
+        assert!(
+            matches!(g.check(&req("/public/x", None), 0, true), Outcome::Allow(a) if a.is_empty())
+        );
+    }
+
+    #[test]
+    fn cors_preflight_bypass() {
+        let g = gate("", RULES);
+        let mut h = req("/", None);
+        h[1].1 = "OPTIONS".into();
+        h.push(("origin".into(), "https://a.example".into()));
+        h.push(("access-control-request-method".into(), "POST".into()));
+        assert!(matches!(g.check(&h, 0, true), Outcome::Allow(_)));
+    }
+
+    #[test]
+    fn claim_rule_is_forbidden() {
+        let g = gate(
+            r#","claims": {"http://example.com/is_root": [false]}"#,
+            RULES,
+        );
+        let out = g.check(
+            &req("/", Some(&format!("Bearer {TOKEN}"))),
+            1_300_819_000,
+            true,
+        );
+        assert!(matches!(
+            out,
+            Outcome::Deny(Denial::Invalid(ErrorCode::ClaimRuleFailed))
+        ));
+    }
+}
