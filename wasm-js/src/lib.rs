@@ -1,0 +1,274 @@
+//! wasm-bindgen bindings of the `jwtgate` core for the npm package `jwtgate`.
+//!
+//! The bindings translate; they do not decide. Every verdict, schedule and parse
+//! comes from the core. What lives here is only the shape of the boundary, chosen to
+//! cross it as rarely as possible:
+//!
+//! - a token goes in once as a string; a verified payload comes back as the exact
+//!   signed JSON text, which JS hands to `JSON.parse` (faster than building objects
+//!   through the boundary one property at a time);
+//! - the hot path reports failure as `None` and keeps the error, which JS then reads
+//!   as `"code\nreason"` with [`Core::last_error`]: no exception objects are built in
+//!   Rust, and the error path costs one more crossing only when there is an error;
+//! - cold paths (construction, key pushes, discovery) return `Result<_, JsValue>`,
+//!   whose error value is the same `"code\nreason"` string.
+
+#![forbid(unsafe_code)]
+
+use jwtgate::refresh::{RefreshConfig, Refresher};
+use jwtgate::{Error, ErrorCode, KeySet, Policy, Verifier};
+use serde_json::{Map, Value};
+use wasm_bindgen::prelude::*;
+
+/// `"code\nreason"`: the one error shape JS turns into a `JwtError`.
+fn encode(e: &Error) -> String {
+    let code = e.code().as_str();
+    let reason = e.reason();
+    let mut s = String::with_capacity(code.len() + 1 + reason.len());
+    s.push_str(code);
+    s.push('\n');
+    s.push_str(reason);
+    s
+}
+
+fn js_err(e: &Error) -> JsValue {
+    JsValue::from_str(&encode(e))
+}
+
+/// Seconds since the epoch from a JS number. The JS layer validates `now`; this only
+/// has to be total: `as` saturates (negative and NaN become 0), so nothing can trap.
+fn secs(now: f64) -> u64 {
+    now.floor() as u64
+}
+
+/// A policy plus, once keys have been pushed, a core [`Verifier`].
+#[wasm_bindgen]
+pub struct Core {
+    policy: Policy,
+    cache_size: usize,
+    verifier: Option<Verifier>,
+    /// `"code\nreason"` of the last failure of `verify`/`verify_jws`.
+    last_error: String,
+}
+
+#[wasm_bindgen]
+impl Core {
+    /// Builds the policy from the core's JSON form (`Policy::from_json`, snake_case
+    /// fields); `cache_size` entries of verified-token cache (0: none).
+    #[wasm_bindgen(constructor)]
+    pub fn new(policy_json: &str, cache_size: usize) -> Result<Core, JsValue> {
+        let policy = Policy::from_json(policy_json.as_bytes()).map_err(|e| js_err(&e))?;
+        Ok(Core {
+            policy,
+            cache_size,
+            verifier: None,
+            last_error: String::new(),
+        })
+    }
+
+    /// Replaces the keys with a JWKS document. Returns a JSON report
+    /// `{"loaded":n,"kids":[...],"skipped":[{index,kid,reason,detail}]}`; on error
+    /// the previous keys stay in place (last good keys).
+    pub fn set_jwks(&mut self, jwks: &str) -> Result<String, JsValue> {
+        let keys = KeySet::from_jwks(jwks.as_bytes()).map_err(|e| js_err(&e))?;
+        let report = key_report(&keys);
+        match &mut self.verifier {
+            Some(v) => v.set_keys(keys),
+            None => {
+                self.verifier =
+                    Some(Verifier::new(keys, self.policy.clone()).with_cache(self.cache_size))
+            }
+        }
+        Ok(report)
+    }
+
+    /// Whether keys have been pushed.
+    pub fn has_keys(&self) -> bool {
+        self.verifier.is_some()
+    }
+
+    /// Whether a usable key has exactly this `kid`.
+    pub fn contains_kid(&self, kid: &str) -> bool {
+        self.verifier
+            .as_ref()
+            .is_some_and(|v| v.keys().contains_kid(kid))
+    }
+
+    /// Full verification at `now` (seconds). `Some(payload JSON)` or `None`, with
+    /// the error kept for [`Core::last_error`].
+    pub fn verify(&mut self, token: &str, now: f64) -> Option<String> {
+        let Some(v) = &self.verifier else {
+            self.last_error = no_keys();
+            return None;
+        };
+        match v.verify(token, secs(now)) {
+            Ok(verified) => Some(verified.payload_json().to_owned()),
+            Err(e) => {
+                self.last_error = encode(&e);
+                None
+            }
+        }
+    }
+
+    /// Signature-only verification: `Some(payload bytes)` or `None` (see `last_error`).
+    pub fn verify_jws(&mut self, token: &str) -> Option<Vec<u8>> {
+        let Some(v) = &self.verifier else {
+            self.last_error = no_keys();
+            return None;
+        };
+        match v.verify_jws(token) {
+            Ok(jws) => Some(jws.payload),
+            Err(e) => {
+                self.last_error = encode(&e);
+                None
+            }
+        }
+    }
+
+    /// The last error as `"code\nreason"` (empty when there was none).
+    pub fn last_error(&self) -> String {
+        self.last_error.clone()
+    }
+
+    /// Verified-token cache `[hits, misses]`.
+    pub fn cache_stats(&self) -> Vec<f64> {
+        let (hits, misses) = self.verifier.as_ref().map_or((0, 0), Verifier::cache_stats);
+        vec![hits as f64, misses as f64]
+    }
+}
+
+/// The core refuses an empty key set, so "nothing pushed yet" is reported with the
+/// code the core uses for a key set without usable keys.
+fn no_keys() -> String {
+    let mut s = String::from(ErrorCode::NoUsableKeys.as_str());
+    s.push_str("\nno JWKS has been loaded yet");
+    s
+}
+
+fn key_report(keys: &KeySet) -> String {
+    let kids: Vec<Value> = keys
+        .kids()
+        .map(|k| k.map_or(Value::Null, |k| Value::String(k.into())))
+        .collect();
+    let skipped: Vec<Value> = keys
+        .skipped()
+        .iter()
+        .map(|s| {
+            let mut m = Map::new();
+            m.insert("index".into(), Value::from(s.index));
+            m.insert(
+                "kid".into(),
+                s.kid.clone().map_or(Value::Null, Value::String),
+            );
+            m.insert("reason".into(), Value::from(s.reason.as_str()));
+            m.insert("detail".into(), Value::String(s.detail.clone()));
+            Value::Object(m)
+        })
+        .collect();
+    let mut m = Map::new();
+    m.insert("loaded".into(), Value::from(keys.len()));
+    m.insert("kids".into(), Value::Array(kids));
+    m.insert("skipped".into(), Value::Array(skipped));
+    Value::Object(m).to_string()
+}
+
+/// RFC 6750 bearer parsing: `Some(token)`, `Some("")` when the header carries no
+/// bearer token (another scheme, or absent), or an error `"code\nreason"`.
+#[wasm_bindgen]
+pub fn bearer_token(value: &str) -> Result<String, JsValue> {
+    match jwtgate::bearer_token(value) {
+        Ok(Some(token)) => Ok(token.to_owned()),
+        Ok(None) => Ok(String::new()),
+        Err(e) => Err(js_err(&e)),
+    }
+}
+
+/// OIDC discovery: the `jwks_uri` of a configuration document, checking `issuer`
+/// when given.
+#[wasm_bindgen]
+pub fn discovery_jwks_uri(doc: &str, issuer: Option<String>) -> Result<String, JsValue> {
+    jwtgate::discovery::jwks_uri(doc.as_bytes(), issuer.as_deref()).map_err(|e| js_err(&e))
+}
+
+/// The core's `Cache-Control` reading (for tests and hosts that want to show it).
+#[wasm_bindgen]
+pub fn cache_control_max_age(value: &str) -> Option<f64> {
+    jwtgate::refresh::max_age(value).map(|s| s as f64)
+}
+
+/// The core's sans-I/O JWKS refresh schedule, so the npm package refreshes, backs off
+/// and refetches on unknown `kid` exactly like the Envoy filter. Times in seconds.
+#[wasm_bindgen]
+pub struct Schedule {
+    inner: Refresher,
+}
+
+#[wasm_bindgen]
+impl Schedule {
+    /// Knobs in seconds; a negative or non-number value keeps the core default.
+    #[wasm_bindgen(constructor)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        default_ttl: f64,
+        min_ttl: f64,
+        max_ttl: f64,
+        retry_initial: f64,
+        retry_max: f64,
+        kid_cooldown: f64,
+        fetch_timeout: f64,
+    ) -> Schedule {
+        let d = RefreshConfig::default();
+        let pick = |v: f64, dflt: u64| if v >= 0.0 { secs(v) } else { dflt };
+        Schedule {
+            inner: Refresher::new(RefreshConfig {
+                default_ttl: pick(default_ttl, d.default_ttl),
+                min_ttl: pick(min_ttl, d.min_ttl),
+                max_ttl: pick(max_ttl, d.max_ttl),
+                retry_initial: pick(retry_initial, d.retry_initial),
+                retry_max: pick(retry_max, d.retry_max),
+                kid_cooldown: pick(kid_cooldown, d.kid_cooldown),
+                fetch_timeout: pick(fetch_timeout, d.fetch_timeout),
+            }),
+        }
+    }
+
+    /// A fetch should start now.
+    pub fn due(&self, now: f64) -> bool {
+        self.inner.due(secs(now))
+    }
+
+    /// A started fetch has neither finished nor timed out.
+    pub fn in_flight(&self, now: f64) -> bool {
+        self.inner.in_flight(secs(now))
+    }
+
+    /// A fetch started.
+    pub fn start(&mut self, now: f64) {
+        self.inner.start(secs(now))
+    }
+
+    /// A fetch gave usable keys; returns the TTL chosen from `Cache-Control`.
+    pub fn succeeded(&mut self, now: f64, cache_control: Option<String>) -> f64 {
+        self.inner.succeeded(secs(now), cache_control.as_deref()) as f64
+    }
+
+    /// A fetch failed; returns the backoff delay.
+    pub fn failed(&mut self, now: f64) -> f64 {
+        self.inner.failed(secs(now)) as f64
+    }
+
+    /// An unknown `kid` was seen: true (and a fetch is due) when the cooldown allows.
+    pub fn may_refetch_for_kid(&mut self, now: f64) -> bool {
+        self.inner.may_refetch_for_kid(secs(now))
+    }
+
+    /// When the next scheduled fetch is due.
+    pub fn next_fetch_at(&self) -> f64 {
+        self.inner.next_fetch_at() as f64
+    }
+
+    /// Consecutive failures since the last success.
+    pub fn failures(&self) -> u32 {
+        self.inner.failures()
+    }
+}

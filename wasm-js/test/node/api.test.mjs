@@ -1,0 +1,141 @@
+// The API's contract in Node: error shape, options, results, robustness on hostile input.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { Verifier, JwtError, RemoteJwks } from 'jwtgate';
+import { buildFixtures, makeKey, signToken, claims, NOW } from '../fixtures.mjs';
+
+const fx = buildFixtures();
+const opts = { jwks: fx.jwks, issuer: fx.issuer, audience: fx.audience };
+const at = { now: fx.now };
+
+function rejects(fn, code, pattern) {
+  assert.throws(fn, (e) => {
+    assert.ok(e instanceof JwtError, `not a JwtError: ${e}`);
+    assert.equal(e.name, 'JwtError');
+    assert.equal(e.code, code, e.message);
+    if (pattern) assert.match(e.message, pattern);
+    return true;
+  });
+}
+
+test('error messages say why, with the core reason', () => {
+  const v = new Verifier(opts);
+  rejects(() => v.verify(fx.tokens.expired, at), 'expired', /expired at/);
+  rejects(() => v.verify(fx.tokens.badIssuer, at), 'bad_issuer', /evil\.test/);
+  rejects(() => v.verify(fx.tokens.unknownKid, at), 'unknown_kid', /k9/);
+  rejects(() => v.verify(fx.tokens.forged, at), 'bad_signature', /does not verify/);
+});
+
+test('option errors name the JS option, not the core field', () => {
+  rejects(() => new Verifier({ issuer: 3 }), 'bad_policy', /^issuer:/);
+  rejects(() => new Verifier({ maxTokenBytes: 0 }), 'bad_policy', /^maxTokenBytes:/);
+  rejects(() => new Verifier({ clockTolerance: -1 }), 'bad_policy', /^clockTolerance:/);
+  rejects(() => new Verifier({ clockTolerance: '3 fortnights' }), 'bad_policy', /^clockTolerance:/);
+  rejects(() => new Verifier({ audiences: 'x' }), 'bad_policy', /^audiences: unknown option/);
+  rejects(() => new Verifier({ cacheSize: -1 }), 'bad_policy', /^cacheSize:/);
+});
+
+test('durations: seconds or jose-style strings', () => {
+  for (const [tolerance, code] of [[3599, 'expired'], ['3601s', 'ok'], ['61m', 'ok'], ['1h', 'expired'], ['1 day', 'ok']]) {
+    const v = new Verifier({ ...opts, clockTolerance: tolerance });
+    let got = 'ok';
+    try { v.verify(fx.tokens.expired, at); } catch (e) { got = e.code; }
+    assert.equal(got, code, String(tolerance));
+  }
+  const v = new Verifier({ ...opts, maxTokenAge: '5s' });
+  rejects(() => v.verify(fx.tokens.good, { now: NOW + 100 }), 'token_too_old');
+});
+
+test('now: seconds, a Date, or the clock by default', () => {
+  const v = new Verifier(opts);
+  assert.equal(v.verify(fx.tokens.good, { now: new Date(NOW * 1000) }).payload.sub, 'system:serviceaccount:payments:api');
+  const k = makeKey('live');
+  const live = new Verifier({ jwks: { keys: [k.jwk] } });
+  const t = signToken(k, { exp: Math.floor(Date.now() / 1000) + 60 });
+  assert.ok(live.verify(t).payload.exp);
+  assert.throws(() => v.verify(fx.tokens.good, { now: NaN }), TypeError);
+  assert.throws(() => v.verify(fx.tokens.good, { now: -1 }), TypeError);
+  assert.throws(() => v.verify(fx.tokens.good, { now: '1800000000' }), TypeError);
+});
+
+test('results: plain payload, lazy header, jose alias, JSON form', () => {
+  const r = new Verifier(opts).verify(fx.tokens.good, at);
+  assert.deepEqual(r.protectedHeader, r.header);
+  assert.deepEqual(JSON.parse(JSON.stringify(r)).header, { alg: 'RS256', typ: 'JWT', kid: 'k1' });
+  assert.equal(r.payload.exp, NOW + 3600);
+});
+
+test('payload comes back exactly as signed (key order, unicode, numbers)', () => {
+  const k = makeKey('u');
+  const v = new Verifier({ jwks: { keys: [k.jwk] } });
+  const payload = { z: 1, a: 'zürich ✓ 𝄞', big: 12345678901234567890, f: 1.5, exp: NOW + 1, arr: [null, true] };
+  const r = v.verify(signToken(k, payload), at);
+  assert.equal(JSON.stringify(r.payload), JSON.stringify(payload));
+});
+
+test('hostile inputs are refused with a code, never a crash', () => {
+  const v = new Verifier(opts);
+  const hostile = [
+    '', '.', '..', '...', 'a.b.c', '\u0000.\u0000.\u0000', '\ud800.x.y', 'é.é.é', '{"alg":"RS256"}',
+    fx.tokens.good + '=', fx.tokens.good.replace('.', '..'), ' ' + fx.tokens.good, 'x'.repeat(20000),
+    `${Buffer.from('{"alg":"RS256","crit":["exp"]}').toString('base64url')}.e30.AA`,
+  ];
+  for (const t of hostile) {
+    assert.throws(() => v.verify(t, at), JwtError, JSON.stringify(t.slice(0, 40)));
+  }
+  assert.throws(() => v.verify(undefined, at), (e) => e.code === 'malformed');
+  assert.throws(() => v.verify(42, at), (e) => e.code === 'malformed');
+  // The verifier still works after all that.
+  assert.equal(v.verify(fx.tokens.good, at).header.kid, 'k1');
+});
+
+test('hostile JWKS documents are refused or skipped, never a crash', () => {
+  const v = new Verifier({});
+  for (const doc of ['', 'null', '[]', '{"keys":{}}', '{"keys":[1,2,3]}', '{"keys":[{"kty":"RSA","n":"","e":""}]}', 'x'.repeat(300000)]) {
+    assert.throws(() => v.setJwks(doc), JwtError, doc.slice(0, 30));
+  }
+  assert.throws(() => v.setJwks(null), JwtError);
+  assert.throws(() => v.setJwks(42), JwtError);
+});
+
+test('RS384 and RS512 when allowed; the allow-list is enforced', () => {
+  const k = makeKey('multi');
+  const jwk = { ...k.jwk };
+  delete jwk.alg;
+  const t384 = signToken(k, claims(), { alg: 'RS384' });
+  const t512 = signToken(k, claims(), { alg: 'RS512' });
+  const strict = new Verifier({ jwks: { keys: [jwk] } });
+  rejects(() => strict.verify(t384, at), 'alg_not_allowed');
+  const all = new Verifier({ jwks: { keys: [jwk] }, algorithms: ['RS256', 'RS384', 'RS512'] });
+  assert.equal(all.verify(t384, at).header.alg, 'RS384');
+  assert.equal(all.verify(t512, at).header.alg, 'RS512');
+});
+
+test('3072- and 4096-bit keys verify', () => {
+  for (const bits of [3072, 4096]) {
+    const k = makeKey(`b${bits}`, bits);
+    const v = new Verifier({ jwks: { keys: [k.jwk] } });
+    assert.equal(v.verify(signToken(k, claims()), at).header.kid, `b${bits}`);
+  }
+});
+
+test('many verifiers can be created and dropped (memory is reclaimed by GC)', () => {
+  for (let i = 0; i < 2000; i++) new Verifier(opts).verify(fx.tokens.good, at);
+});
+
+test('free() is optional and explicit release works', () => {
+  const v = new Verifier(opts);
+  v.free();
+});
+
+test('CommonJS require works (Node >= 20.19 loads the ESM entry)', () => {
+  const require = createRequire(import.meta.url);
+  const cjs = require('jwtgate');
+  assert.equal(typeof cjs.Verifier, 'function');
+  assert.equal(new cjs.Verifier(opts).verify(fx.tokens.good, at).header.kid, 'k1');
+});
+
+test('RemoteJwks needs a fetch', () => {
+  assert.throws(() => new RemoteJwks('https://idp.test/jwks', { fetch: null }), TypeError);
+});

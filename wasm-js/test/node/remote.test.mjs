@@ -1,0 +1,179 @@
+// RemoteJwks against a real HTTP server on 127.0.0.1: Cache-Control, rotation, failures
+// keeping the last keys, the unknown-kid cooldown, single flight, discovery and the store.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { Verifier, RemoteJwks } from 'jwtgate';
+import { buildFixtures } from '../fixtures.mjs';
+
+const fx = buildFixtures();
+const NOW = fx.now;
+
+// What the server answers, per path; each test sets it up.
+const state = { routes: {}, hits: {}, delayMs: 0 };
+let server;
+let base;
+
+before(async () => {
+  server = createServer(async (req, res) => {
+    state.hits[req.url] = (state.hits[req.url] ?? 0) + 1;
+    if (state.delayMs) await new Promise((r) => setTimeout(r, state.delayMs));
+    const route = state.routes[req.url];
+    if (!route) {
+      res.writeHead(404).end();
+      return;
+    }
+    const { status = 200, body, cacheControl } = typeof route === 'function' ? route() : route;
+    res.writeHead(status, { 'content-type': 'application/json', ...(cacheControl ? { 'cache-control': cacheControl } : {}) });
+    res.end(typeof body === 'string' ? body : JSON.stringify(body));
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${server.address().port}`;
+});
+
+after(() => new Promise((r) => server.close(r)));
+
+function reset(routes) {
+  state.routes = routes;
+  state.hits = {};
+  state.delayMs = 0;
+}
+
+// verifyAsync, collecting background refreshes so a test can wait for them.
+async function verifyAt(v, token, now) {
+  const pending = [];
+  try {
+    return await v.verifyAsync(token, { now, waitUntil: (p) => pending.push(p) });
+  } finally {
+    await Promise.all(pending);
+  }
+}
+
+const policy = { issuer: fx.issuer, audience: fx.audience };
+
+test('Cache-Control max-age decides when keys are refetched', async () => {
+  reset({ '/jwks': { body: fx.jwks, cacheControl: 'public, max-age=100' } });
+  const jwks = new RemoteJwks(`${base}/jwks`);
+  const v = new Verifier({ jwks, ...policy });
+  await verifyAt(v, fx.tokens.good, NOW);
+  await verifyAt(v, fx.tokens.good, NOW + 50);
+  assert.equal(state.hits['/jwks'], 1);
+  assert.equal(jwks.nextFetchAt, NOW + 100);
+  await verifyAt(v, fx.tokens.good, NOW + 101);
+  assert.equal(state.hits['/jwks'], 2);
+});
+
+test('a TTL below the floor is clamped (min 30 s by default)', async () => {
+  reset({ '/jwks': { body: fx.jwks, cacheControl: 'max-age=1' } });
+  const v = new Verifier({ jwks: new RemoteJwks(`${base}/jwks`), ...policy });
+  await verifyAt(v, fx.tokens.good, NOW);
+  await verifyAt(v, fx.tokens.good, NOW + 20);
+  assert.equal(state.hits['/jwks'], 1);
+});
+
+test('rotation: a token with a new kid triggers one refetch and then verifies', async () => {
+  let served = fx.jwksK2Only;
+  reset({ '/jwks': () => ({ body: served, cacheControl: 'max-age=3600' }) });
+  const v = new Verifier({ jwks: new RemoteJwks(`${base}/jwks`), ...policy });
+  await verifyAt(v, fx.tokens.goodK2, NOW);
+  served = fx.jwks;
+  const r = await verifyAt(v, fx.tokens.good, NOW + 1);
+  assert.equal(r.header.kid, 'k1');
+  assert.equal(state.hits['/jwks'], 2);
+});
+
+test('a failed refresh keeps the last good keys and backs off', async () => {
+  let fail = false;
+  reset({ '/jwks': () => (fail ? { status: 503, body: 'down' } : { body: fx.jwks, cacheControl: 'max-age=60' }) });
+  const jwks = new RemoteJwks(`${base}/jwks`);
+  const v = new Verifier({ jwks, ...policy });
+  await verifyAt(v, fx.tokens.good, NOW);
+  fail = true;
+  const r = await verifyAt(v, fx.tokens.good, NOW + 61);
+  assert.equal(r.header.kid, 'k1');
+  assert.equal(state.hits['/jwks'], 2);
+  assert.match(jwks.lastError.message, /HTTP 503/);
+  assert.equal(jwks.nextFetchAt, NOW + 61 + 1);
+  // A body without usable keys is a failure too, and the keys stay.
+  fail = false;
+  state.routes['/jwks'] = { body: { keys: [] } };
+  await verifyAt(v, fx.tokens.good, NOW + 62);
+  assert.equal(jwks.lastError.code, 'no_usable_keys');
+  assert.equal(jwks.nextFetchAt, NOW + 62 + 2);
+  assert.equal(v.verify(fx.tokens.good, { now: NOW + 62 }).header.kid, 'k1');
+});
+
+test('first load failing: verify says no_usable_keys and why', async () => {
+  reset({ '/jwks': { status: 500, body: 'oops' } });
+  const v = new Verifier({ jwks: new RemoteJwks(`${base}/jwks`), ...policy });
+  await assert.rejects(v.verifyAsync(fx.tokens.good, { now: NOW }), (e) => e.code === 'no_usable_keys' && /HTTP 500/.test(e.message));
+  // Within the backoff no new request goes out.
+  await assert.rejects(v.verifyAsync(fx.tokens.good, { now: NOW }), (e) => e.code === 'no_usable_keys');
+  assert.equal(state.hits['/jwks'], 1);
+});
+
+test('unknown kid refetches respect the cooldown', async () => {
+  reset({ '/jwks': { body: fx.jwks, cacheControl: 'max-age=3600' } });
+  const v = new Verifier({ jwks: new RemoteJwks(`${base}/jwks`, { kidCooldown: 30 }), ...policy });
+  await verifyAt(v, fx.tokens.good, NOW);
+  await assert.rejects(verifyAt(v, fx.tokens.unknownKid, NOW + 1), (e) => e.code === 'unknown_kid');
+  await assert.rejects(verifyAt(v, fx.tokens.unknownKid, NOW + 2), (e) => e.code === 'unknown_kid');
+  await assert.rejects(verifyAt(v, fx.tokens.unknownKid, NOW + 20), (e) => e.code === 'unknown_kid');
+  assert.equal(state.hits['/jwks'], 2);
+  await assert.rejects(verifyAt(v, fx.tokens.unknownKid, NOW + 31), (e) => e.code === 'unknown_kid');
+  assert.equal(state.hits['/jwks'], 3);
+});
+
+test('single flight: concurrent first requests share one fetch', async () => {
+  reset({ '/jwks': { body: fx.jwks, cacheControl: 'max-age=600' } });
+  state.delayMs = 100;
+  const jwks = new RemoteJwks(`${base}/jwks`);
+  const verifiers = [new Verifier({ jwks, ...policy }), new Verifier({ jwks, ...policy })];
+  const all = await Promise.all(Array.from({ length: 20 }, (_, i) => verifiers[i % 2].verifyAsync(fx.tokens.good, { now: NOW })));
+  assert.equal(all.length, 20);
+  assert.equal(state.hits['/jwks'], 1);
+  // Concurrent unknown-kid refetches also share one fetch.
+  const many = await Promise.allSettled(Array.from({ length: 10 }, () => verifiers[0].verifyAsync(fx.tokens.unknownKid, { now: NOW + 1 })));
+  assert.ok(many.every((r) => r.status === 'rejected' && r.reason.code === 'unknown_kid'));
+  assert.equal(state.hits['/jwks'], 2);
+});
+
+test('OIDC discovery finds jwks_uri and checks the issuer', async () => {
+  reset({});
+  state.routes['/.well-known/openid-configuration'] = { body: { issuer: base, jwks_uri: `${base}/keys` } };
+  state.routes['/keys'] = { body: fx.jwks, cacheControl: 'max-age=600' };
+  const jwks = RemoteJwks.fromIssuer(base);
+  assert.deepEqual((await jwks.ready({ now: NOW })).keys.map((k) => k.kid), ['k1', 'k2']);
+  const wrong = new RemoteJwks(`${base}/.well-known/openid-configuration`, { issuer: 'https://other.test' });
+  assert.equal(await wrong.refresh({ now: NOW }), false);
+  assert.equal(wrong.lastError.code, 'bad_discovery');
+});
+
+test('a store lets a new isolate start with cached keys', async () => {
+  reset({ '/jwks': { body: fx.jwks, cacheControl: 'max-age=600' } });
+  const kv = new Map();
+  const puts = [];
+  const store = {
+    async get(key) { return kv.get(key) ?? null; },
+    async put(key, value, { ttl }) { puts.push(ttl); kv.set(key, value); },
+  };
+  const first = new Verifier({ jwks: new RemoteJwks(`${base}/jwks`, { store }), ...policy });
+  await verifyAt(first, fx.tokens.good, NOW);
+  assert.deepEqual(puts, [600 + 86400]);
+  // A "new isolate": fresh RemoteJwks, same store, no network needed while fresh.
+  const second = new Verifier({ jwks: new RemoteJwks(`${base}/jwks`, { store }), ...policy });
+  await verifyAt(second, fx.tokens.good, NOW + 100);
+  assert.equal(state.hits['/jwks'], 1);
+  // Stale record: keys are used at once and refreshed in the background.
+  state.routes['/jwks'] = { status: 503, body: 'down' };
+  const third = new Verifier({ jwks: new RemoteJwks(`${base}/jwks`, { store }), ...policy });
+  assert.equal((await verifyAt(third, fx.tokens.good, NOW + 700)).header.kid, 'k1');
+  assert.equal(state.hits['/jwks'], 2);
+});
+
+test('a broken store never breaks verification', async () => {
+  reset({ '/jwks': { body: fx.jwks } });
+  const store = { get() { throw new Error('kv down'); }, put() { return Promise.reject(new Error('kv down')); } };
+  const v = new Verifier({ jwks: new RemoteJwks(`${base}/jwks`, { store }), ...policy });
+  assert.equal((await verifyAt(v, fx.tokens.good, NOW)).header.kid, 'k1');
+});

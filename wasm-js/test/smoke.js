@@ -1,0 +1,119 @@
+// The smoke suite every runtime runs (Node, Deno, Bun, workerd, Chromium): the public
+// API through the package's own entry point, on fixtures made by fixtures.mjs.
+// Runtime-neutral: no node: imports, no network (RemoteJwks gets an in-memory fetch).
+
+export async function smoke(lib, fx) {
+  const { Verifier, JwtError, RemoteJwks } = lib;
+  const results = [];
+  const test = async (name, fn) => {
+    try {
+      await fn();
+      results.push({ name, ok: true });
+    } catch (e) {
+      results.push({ name, ok: false, error: String((e && e.stack) || e) });
+    }
+  };
+  const eq = (a, b, what) => {
+    if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error(`${what}: expected ${JSON.stringify(b)}, got ${JSON.stringify(a)}`);
+  };
+  const codeOf = (fn) => {
+    try {
+      fn();
+    } catch (e) {
+      if (!(e instanceof JwtError)) throw new Error(`not a JwtError: ${e}`);
+      if (!(e instanceof Error)) throw new Error('JwtError is not an Error');
+      if (typeof e.message !== 'string' || e.message.length === 0) throw new Error(`no message for ${e.code}`);
+      return e.code;
+    }
+    return 'ok';
+  };
+  const opts = { jwks: fx.jwks, issuer: fx.issuer, audience: fx.audience };
+  const at = { now: fx.now };
+
+  await test('verifies a good token and returns plain claims', () => {
+    const v = new Verifier(opts);
+    const { header, payload } = v.verify(fx.tokens.good, at);
+    eq(payload.sub, 'system:serviceaccount:payments:api', 'sub');
+    eq(payload['kubernetes.io'], { namespace: 'payments' }, 'nested claim');
+    eq(Object.getPrototypeOf(payload), Object.prototype, 'payload is a plain object');
+    eq([header.alg, header.kid], ['RS256', 'k1'], 'header');
+  });
+
+  await test('every fixture gets the expected verdict code', () => {
+    const v = new Verifier(opts);
+    for (const [name, want] of Object.entries(fx.expect)) {
+      eq(codeOf(() => v.verify(fx.tokens[name], at)), want, name);
+    }
+  });
+
+  await test('setJwks reports loaded and skipped keys', () => {
+    const v = new Verifier({ issuer: fx.issuer });
+    const report = v.setJwks(JSON.stringify(fx.jwksWithJunk));
+    eq(report.loaded, 1, 'loaded');
+    eq(report.skipped.map((s) => [s.index, s.kid, s.reason]), [[0, 'ec', 'unsupported_kty'], [2, 'k2', 'wrong_use']], 'skipped');
+    eq(codeOf(() => v.setJwks({ keys: [] })), 'no_usable_keys', 'empty set');
+    eq(codeOf(() => v.setJwks('{nope')), 'jwks_malformed', 'bad json');
+    // The failed pushes kept the last good keys.
+    eq(codeOf(() => v.verify(fx.tokens.good, at)), 'ok', 'last good keys');
+  });
+
+  await test('no keys yet: no_usable_keys', () => {
+    eq(codeOf(() => new Verifier({}).verify(fx.tokens.good, at)), 'no_usable_keys', 'no keys');
+  });
+
+  await test('verifyBearer parses RFC 6750 headers', () => {
+    const v = new Verifier(opts);
+    eq(v.verifyBearer(`Bearer ${fx.tokens.good}`, at).payload.iss, fx.issuer, 'bearer');
+    eq(codeOf(() => v.verifyBearer(null, at)), 'missing_token', 'absent');
+    eq(codeOf(() => v.verifyBearer('Basic dXNlcg==', at)), 'missing_token', 'basic');
+    eq(codeOf(() => v.verifyBearer('Bearer a b', at)), 'malformed', 'two tokens');
+    eq(codeOf(() => v.verifyBearer(`Bearer ${fx.tokens.expired}`, at)), 'expired', 'expired');
+  });
+
+  await test('verifyJws checks the signature only', () => {
+    const v = new Verifier(opts);
+    const { header, payload } = v.verifyJws(fx.tokens.jwsBinary);
+    eq(Array.from(payload), [0, 1, 2, 255], 'binary payload');
+    eq(header.kid, 'k1', 'kid');
+    eq(v.verifyJws(fx.tokens.expired).header.alg, 'RS256', 'expired is fine for a JWS');
+    eq(codeOf(() => v.verifyJws(fx.tokens.tampered)), 'bad_signature', 'tampered');
+  });
+
+  await test('policy options map to the core policy', () => {
+    eq(codeOf(() => new Verifier({ ...opts, audiences: ['x'] })), 'bad_policy', 'unknown option');
+    eq(codeOf(() => new Verifier({ ...opts, algorithms: ['HS256'] })), 'bad_policy', 'bad algorithm');
+    const v = new Verifier({ ...opts, clockTolerance: '2h' });
+    eq(codeOf(() => v.verify(fx.tokens.expired, at)), 'ok', 'clock tolerance as duration');
+    eq(codeOf(() => new Verifier({ ...opts, subject: 'system:serviceaccount:billing:*' }).verify(fx.tokens.good, at)), 'claim_rule_failed', 'subject');
+    eq(codeOf(() => new Verifier({ ...opts, claims: { 'kubernetes.io.namespace': ['payments'] } }).verify(fx.tokens.good, at)), 'ok', 'claim rule');
+    eq(codeOf(() => new Verifier({ ...opts, requiredClaims: ['jti'] }).verify(fx.tokens.good, at)), 'missing_claim', 'required claim');
+    eq(codeOf(() => new Verifier({ ...opts, maxTokenBytes: 100 }).verify(fx.tokens.good, at)), 'token_too_large', 'size cap');
+    eq(codeOf(() => new Verifier({ ...opts, requireExp: false }).verify(fx.tokens.noExp, at)), 'ok', 'requireExp false');
+  });
+
+  await test('the cache serves a repeated token and still checks time', () => {
+    const v = new Verifier({ ...opts, cacheSize: 16 });
+    v.verify(fx.tokens.good, at);
+    v.verify(fx.tokens.good, at);
+    eq(v.cacheStats().hits, 1, 'hits');
+    eq(codeOf(() => v.verify(fx.tokens.good, { now: fx.now + 7200 })), 'expired', 'expired on a hit');
+  });
+
+  await test('RemoteJwks loads keys with the runtime fetch and refetches on an unknown kid', async () => {
+    let served = fx.jwksK2Only;
+    let calls = 0;
+    const fetch = async () => {
+      calls++;
+      return new Response(JSON.stringify(served), { headers: { 'content-type': 'application/json', 'cache-control': 'max-age=300' } });
+    };
+    const jwks = new RemoteJwks('https://idp.test/jwks', { fetch });
+    const v = new Verifier({ jwks, issuer: fx.issuer, audience: fx.audience });
+    eq((await v.verifyAsync(fx.tokens.goodK2, at)).payload.iss, fx.issuer, 'first load');
+    served = fx.jwks; // rotation: k1 appears
+    eq((await v.verifyAsync(fx.tokens.good, at)).header.kid, 'k1', 'refetch on unknown kid');
+    eq(calls, 2, 'fetches');
+    eq(v.verify(fx.tokens.good, at).header.kid, 'k1', 'sync verify uses the loaded keys');
+  });
+
+  return results;
+}
