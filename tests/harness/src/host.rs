@@ -1,7 +1,7 @@
 //! The host: one compiled module, N worker instances, the state they share, and the calls
 //! a test makes to drive them.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -14,12 +14,8 @@ use crate::error::Error;
 use crate::imports;
 use crate::state::{
     lock, CallResponse, Callout, ForeignFunction, LocalResponse, LogEntry, Metric, Shared,
-    SharedRef, Stream, StreamId, StreamState, WorkerData,
+    SharedRef, Stream, StreamId, StreamState, WorkerData, ROOT_ID,
 };
-
-/// Context id of each worker's root context; streams are numbered from 2 (as Envoy does,
-/// ids are per VM and never reused).
-const ROOT_ID: u32 = 1;
 
 /// Default fuel per guest entry: enough for any sane callback, small enough that an infinite
 /// loop fails a test in seconds instead of hanging it.
@@ -112,27 +108,19 @@ impl HostBuilder {
             .duration_since(UNIX_EPOCH)
             .map_err(|_| Error::Usage("start time before 1970".into()))?
             .as_nanos() as u64;
-        let shared: SharedRef = Arc::new(Mutex::new(Shared {
-            now_ns,
-            shared_data: HashMap::new(),
-            next_cas: 0,
-            queues: Vec::new(),
-            queue_ready: VecDeque::new(),
-            metrics: Vec::new(),
-            logs: VecDeque::new(),
-            callouts: BTreeMap::new(),
-            next_token: 0,
-            properties: self.properties,
-            clusters: self.clusters,
-            foreign: self.foreign,
-            log_level: self.log_level,
-            unimplemented: Vec::new(),
-        }));
+        let mut shared = Shared::new(now_ns);
+        shared.properties = self.properties;
+        shared.clusters = self.clusters;
+        shared.foreign = self.foreign;
+        shared.log_level = self.log_level;
+        let shared: SharedRef = Arc::new(Mutex::new(shared));
         let mut linker = Linker::new(&engine);
-        imports::link(&mut linker, &module).map_err(|e| Error::Load(format!("{e:#}")))?;
+        let stubbed =
+            imports::link(&mut linker, &module).map_err(|e| Error::Load(format!("{e:#}")))?;
         let mut host = Host {
             module,
             linker,
+            stubbed,
             shared,
             workers: Vec::new(),
             fuel: self.fuel,
@@ -167,6 +155,7 @@ impl HostBuilder {
 pub struct Host {
     module: Module,
     linker: Linker<WorkerData>,
+    stubbed: Vec<String>,
     shared: SharedRef,
     workers: Vec<Worker>,
     fuel: Option<u64>,
@@ -324,23 +313,7 @@ impl Host {
     }
 
     fn start_worker(&mut self, index: usize, vm_config: &[u8]) -> Result<(), Error> {
-        let data = WorkerData {
-            index,
-            shared: self.shared.clone(),
-            root_id: ROOT_ID,
-            next_context: ROOT_ID + 1,
-            streams: BTreeMap::new(),
-            root_state: BTreeMap::new(),
-            effective: ROOT_ID,
-            call_response: None,
-            vm_config: vm_config.to_vec(),
-            plugin_config: Vec::new(),
-            tick_period_ms: 0,
-            next_tick_ns: None,
-            stdout: Vec::new(),
-            stderr: Vec::new(),
-            rng: 0x5eed_0000 + index as u64,
-        };
+        let data = WorkerData::new(index, self.shared.clone(), vm_config.to_vec());
         let mut store = Store::new(self.module.engine(), data);
         let _ = store.set_fuel(self.fuel.unwrap_or(u64::MAX));
         let instance = self
@@ -440,9 +413,18 @@ impl Host {
                     Some(t) => t.to_string(),
                     None => format!("{e:#}"),
                 };
+                // Display starts with its own "error while executing at wasm backtrace:" line.
                 let backtrace = e
                     .downcast_ref::<WasmBacktrace>()
-                    .map(|b| b.to_string())
+                    .map(|b| {
+                        let text = b.to_string();
+                        match text.split_once('\n') {
+                            Some((first, rest)) if first.starts_with("error while") => {
+                                rest.to_owned()
+                            }
+                            _ => text,
+                        }
+                    })
                     .unwrap_or_else(|| "(no wasm backtrace)".into());
                 let last_logs = {
                     let s = lock(&self.shared);
@@ -899,6 +881,12 @@ impl Host {
             .iter()
             .find(|q| q.name == name)
             .map(|q| q.items.iter().cloned().collect())
+    }
+
+    /// Imports of the module the harness links to a stub (`module.name`): they answer
+    /// `Unimplemented` (proxy-wasm) or `ENOSYS` (WASI) when called.
+    pub fn stubbed_imports(&self) -> &[String] {
+        &self.stubbed
     }
 
     /// Imports the guest called that the harness does not implement (`module.name`, one

@@ -238,7 +238,11 @@ macro_rules! env_fn {
 }
 
 /// Defines every host function on `linker`, then stubs whatever else `module` imports.
-pub(crate) fn link(linker: &mut Linker<WorkerData>, module: &Module) -> wasmtime::Result<()> {
+/// Returns the stubbed imports as `module.name`.
+pub(crate) fn link(
+    linker: &mut Linker<WorkerData>,
+    module: &Module,
+) -> wasmtime::Result<Vec<String>> {
     link_proxy(linker)?;
     link_wasi(linker)?;
     stub_unknown(linker, module)
@@ -833,7 +837,8 @@ fn link_wasi(linker: &mut Linker<WorkerData>) -> wasmtime::Result<()> {
 
 /// Links every other import as a stub that records the call and answers `Unimplemented`
 /// (proxy-wasm) or `ENOSYS` (WASI), so a module that imports more than the SDK still loads.
-fn stub_unknown(linker: &mut Linker<WorkerData>, module: &Module) -> wasmtime::Result<()> {
+fn stub_unknown(linker: &mut Linker<WorkerData>, module: &Module) -> wasmtime::Result<Vec<String>> {
+    let mut stubbed = Vec::new();
     let mut missing = Vec::new();
     for import in module.imports() {
         if let Some(ty) = import.ty().func() {
@@ -853,9 +858,10 @@ fn stub_unknown(linker: &mut Linker<WorkerData>, module: &Module) -> wasmtime::R
         let label = format!("{m}.{n}");
         let results: Vec<ValType> = ty.results().collect();
         let ty = FuncType::new(module.engine(), ty.params(), results.clone());
+        let name = label.clone();
         // Defining a name the harness already implements fails (no shadowing): that is how
         // the implemented ones are skipped.
-        let _ = linker.func_new(&m, &n, ty, move |c: C<'_>, _args, out| {
+        let defined = linker.func_new(&m, &n, ty, move |c: C<'_>, _args, out| {
             lock(&c.data().shared).unimplemented.push(label.clone());
             for (slot, t) in out.iter_mut().zip(&results) {
                 *slot = match t {
@@ -868,6 +874,81 @@ fn stub_unknown(linker: &mut Linker<WorkerData>, module: &Module) -> wasmtime::R
             }
             Ok(())
         });
+        if defined.is_ok() {
+            stubbed.push(name);
+        }
     }
-    Ok(())
+    Ok(stubbed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{Shared, WorkerData};
+    use std::sync::{Arc, Mutex};
+
+    /// Every `env` import of the proxy-wasm Rust SDK 0.2.5 (`hostcalls.rs`).
+    const SDK_IMPORTS: &[&str] = &[
+        "proxy_log",
+        "proxy_get_log_level",
+        "proxy_get_current_time_nanoseconds",
+        "proxy_set_tick_period_milliseconds",
+        "proxy_get_buffer_bytes",
+        "proxy_set_buffer_bytes",
+        "proxy_get_header_map_pairs",
+        "proxy_set_header_map_pairs",
+        "proxy_get_header_map_value",
+        "proxy_remove_header_map_value",
+        "proxy_replace_header_map_value",
+        "proxy_add_header_map_value",
+        "proxy_get_property",
+        "proxy_set_property",
+        "proxy_get_shared_data",
+        "proxy_set_shared_data",
+        "proxy_register_shared_queue",
+        "proxy_resolve_shared_queue",
+        "proxy_dequeue_shared_queue",
+        "proxy_enqueue_shared_queue",
+        "proxy_continue_stream",
+        "proxy_close_stream",
+        "proxy_send_local_response",
+        "proxy_http_call",
+        "proxy_grpc_call",
+        "proxy_grpc_stream",
+        "proxy_grpc_send",
+        "proxy_grpc_cancel",
+        "proxy_grpc_close",
+        "proxy_get_status",
+        "proxy_set_effective_context",
+        "proxy_call_foreign_function",
+        "proxy_done",
+        "proxy_define_metric",
+        "proxy_get_metric",
+        "proxy_record_metric",
+        "proxy_increment_metric",
+    ];
+
+    /// The SDK imports the harness deliberately leaves to the `Unimplemented` stub: gRPC.
+    const SDK_STUBBED: &[&str] = &[
+        "proxy_grpc_call",
+        "proxy_grpc_stream",
+        "proxy_grpc_send",
+        "proxy_grpc_cancel",
+        "proxy_grpc_close",
+        "proxy_get_status",
+    ];
+
+    #[test]
+    fn every_sdk_import_but_grpc_has_a_real_implementation() {
+        let engine = wasmtime::Engine::default();
+        let mut linker = Linker::<WorkerData>::new(&engine);
+        link_proxy(&mut linker).unwrap();
+        link_wasi(&mut linker).unwrap();
+        let shared = Arc::new(Mutex::new(Shared::new(0)));
+        let mut store = wasmtime::Store::new(&engine, WorkerData::new(0, shared, Vec::new()));
+        for name in SDK_IMPORTS {
+            let linked = linker.get(&mut store, "env", name).is_ok();
+            assert_eq!(linked, !SDK_STUBBED.contains(name), "{name}");
+        }
+    }
 }

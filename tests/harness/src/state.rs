@@ -225,6 +225,25 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    pub fn new(now_ns: u64) -> Shared {
+        Shared {
+            now_ns,
+            shared_data: HashMap::new(),
+            next_cas: 0,
+            queues: Vec::new(),
+            queue_ready: VecDeque::new(),
+            metrics: Vec::new(),
+            logs: VecDeque::new(),
+            callouts: BTreeMap::new(),
+            next_token: 0,
+            properties: HashMap::new(),
+            clusters: None,
+            foreign: HashMap::new(),
+            log_level: LogLevel::Trace,
+            unimplemented: Vec::new(),
+        }
+    }
+
     pub fn push_log(&mut self, entry: LogEntry) {
         if entry.level < self.log_level {
             return;
@@ -288,4 +307,31 @@ pub(crate) struct WorkerData {
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
     pub rng: u64,
+}
+
+/// Context id of each worker's root context; streams are numbered from 2 (as in Envoy, ids
+/// are per VM and never reused).
+pub(crate) const ROOT_ID: u32 = 1;
+
+impl WorkerData {
+    pub fn new(index: usize, shared: SharedRef, vm_config: Vec<u8>) -> WorkerData {
+        WorkerData {
+            index,
+            shared,
+            root_id: ROOT_ID,
+            next_context: ROOT_ID + 1,
+            streams: BTreeMap::new(),
+            root_state: BTreeMap::new(),
+            effective: ROOT_ID,
+            call_response: None,
+            vm_config,
+            plugin_config: Vec::new(),
+            tick_period_ms: 0,
+            next_tick_ns: None,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            // Deterministic, and different per worker like real random seeds would be.
+            rng: 0x5eed_0000 + index as u64,
+        }
+    }
 }

@@ -363,3 +363,23 @@ fn foreign_functions_are_called_and_unknown_ones_are_not_found() {
         Some("NotFound")
     );
 }
+
+#[test]
+fn only_grpc_and_unknown_imports_are_stubbed() {
+    let host = host("");
+    // The SDK's dispatcher references the gRPC calls, so every SDK filter imports them; the
+    // harness leaves them to the Unimplemented stub. Every other SDK and WASI import the
+    // fixture has is implemented.
+    let mut stubbed = host.stubbed_imports().to_vec();
+    stubbed.sort();
+    let expected = [
+        "env.proxy_fixture_not_a_host_call",
+        "env.proxy_get_status",
+        "env.proxy_grpc_call",
+        "env.proxy_grpc_cancel",
+        "env.proxy_grpc_close",
+        "env.proxy_grpc_send",
+        "env.proxy_grpc_stream",
+    ];
+    assert_eq!(stubbed, expected);
+}
