@@ -744,9 +744,14 @@ impl Host {
                 .filter(|&w| !self.workers[w].failed)
                 .filter_map(|w| self.data(w).next_tick_ns.map(|t| (t, w)))
                 .min();
+            let failed: Vec<usize> = (0..self.workers.len())
+                .filter(|&w| self.workers[w].failed)
+                .collect();
+            // A failed worker's callouts never complete, as its VM is gone.
             let timeout = lock(&self.shared)
                 .callouts
                 .values()
+                .filter(|c| !failed.contains(&c.worker))
                 .map(|c| (c.deadline_ns, c.id))
                 .min();
             match (tick, timeout) {
