@@ -130,6 +130,9 @@ pub struct Config {
     pub realm: String,
     /// Metric names start with this (`<stat_prefix>.allowed`, ...).
     pub stat_prefix: String,
+    /// Verify as if the time were this (Unix seconds). For conformance tests that replay
+    /// recorded tokens; never for production.
+    pub fixed_now: Option<u64>,
 }
 
 impl Config {
@@ -233,6 +236,13 @@ pub fn parse(bytes: &[u8]) -> Result<Config, ConfigError> {
         Some(Value::String(s)) => state_name(s, "stat_prefix")?,
         Some(_) => return Err(bad("stat_prefix", "expected a string")),
     };
+    let fixed_now = match top.get("fixed_now") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            v.as_u64()
+                .ok_or_else(|| bad("fixed_now", "expected Unix seconds"))?,
+        ),
+    };
     Ok(Config {
         providers,
         rules,
@@ -240,6 +250,7 @@ pub fn parse(bytes: &[u8]) -> Result<Config, ConfigError> {
         cache_size,
         realm,
         stat_prefix,
+        fixed_now,
     })
 }
 

@@ -83,6 +83,7 @@ impl Gate {
         if self.config.bypass_cors_preflight && is_cors_preflight(headers) {
             return Outcome::Allow(Vec::new());
         }
+        let now = self.config.fixed_now.unwrap_or(now);
         let path = extract::header(headers, ":path").unwrap_or("/");
         let Some(req) = rules::requirement_for(&self.config.rules, path) else {
             return Outcome::Allow(Vec::new());
