@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use wasmtime::{Config, Engine, Instance, Linker, Module, Store, Trap, Val, WasmBacktrace};
+use wasmtime::{
+    Config, Engine, Func, Instance, Linker, Module, Store, Trap, Val, ValType, WasmBacktrace,
+};
 
 use crate::abi::{Action, Headers, LogLevel, Status};
 use crate::error::Error;
@@ -167,6 +169,8 @@ struct Worker {
     store: Store<WorkerData>,
     instance: Instance,
     failed: bool,
+    /// Export, whether each parameter is i64, and the number of results.
+    exports: HashMap<String, (Func, Vec<bool>, usize)>,
 }
 
 /// What a request did: see [`WorkerRef::request`].
@@ -324,6 +328,7 @@ impl Host {
             store,
             instance,
             failed: false,
+            exports: HashMap::new(),
         });
         // Reactor modules (the SDK's `main!`) export `_initialize`; command modules `_start`.
         if self.exports(index, "_initialize") {
@@ -377,20 +382,33 @@ impl Host {
         if w.failed {
             return Err(Error::WorkerFailed(worker));
         }
-        let func = w
-            .instance
-            .get_func(&mut w.store, name)
-            .ok_or_else(|| Error::Load(format!("the module does not export {name}")))?;
-        let ty = func.ty(&w.store);
-        let params: Vec<Val> = ty
-            .params()
+        // Looked up once per worker: export lookup and type queries are slow in a debug build.
+        let (func, kinds, result_count) = match w.exports.get(name) {
+            Some(cached) => cached.clone(),
+            None => {
+                let func = w
+                    .instance
+                    .get_func(&mut w.store, name)
+                    .ok_or_else(|| Error::Load(format!("the module does not export {name}")))?;
+                let ty = func.ty(&w.store);
+                let kinds: Vec<bool> = ty.params().map(|t| matches!(t, ValType::I64)).collect();
+                let entry = (func, kinds, ty.results().len());
+                w.exports.insert(name.to_owned(), entry.clone());
+                entry
+            }
+        };
+        let params: Vec<Val> = kinds
+            .iter()
             .zip(args.iter().copied().chain(std::iter::repeat(0)))
-            .map(|(t, a)| match t {
-                wasmtime::ValType::I64 => Val::I64(i64::from(a)),
-                _ => Val::I32(a),
+            .map(|(is_i64, a)| {
+                if *is_i64 {
+                    Val::I64(i64::from(a))
+                } else {
+                    Val::I32(a)
+                }
             })
             .collect();
-        let mut results = vec![Val::I32(0); ty.results().len()];
+        let mut results = vec![Val::I32(0); result_count];
         w.store.data_mut().effective = context;
         let _ = w.store.set_fuel(fuel);
         let outcome = func.call(&mut w.store, &params, &mut results);
