@@ -3,6 +3,9 @@
 //! `verify_jws`, every JWKS case through `KeySet::from_jwks`. The other surfaces (the
 //! Envoy filter in the harness and in Envoy, the JS package) run the same file and must
 //! give the same codes. All mismatches are reported at once.
+//!
+//! `JWTGATE_VECTORS_VERBOSE=1 cargo test -p jwtgate --test vectors -- --nocapture`
+//! prints every case's verdict and reason.
 
 use jwtgate::{ErrorCode, KeySet, Policy, Verifier};
 use serde_json::{Map, Value};
@@ -89,6 +92,9 @@ fn run_case(
         }
         other => return Err(format!("unknown entry {other}")),
     };
+    if std::env::var_os("JWTGATE_VECTORS_VERBOSE").is_some() {
+        println!("{:<45} {:<24} {reason}", text(case, "name"), got);
+    }
     if got == expect {
         Ok(())
     } else {

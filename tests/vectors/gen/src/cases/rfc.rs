@@ -101,7 +101,8 @@ fn check_rfc_token(token: &str, jwks: &J) -> Vec<u8> {
     URL_SAFE_NO_PAD.decode(&seg[1]).expect("payload")
 }
 
-pub fn cases(c: &mut Corpus, _k: &Keys) {
+pub fn cases(c: &mut Corpus, k: &Keys) {
+    signature_only(c, k);
     let payload = check_rfc_token(RFC7515_A2, &rfc7515_jwks());
     assert!(payload.starts_with(b"{\"iss\":\"joe\",\r\n"));
     c.case(
@@ -208,6 +209,143 @@ pub fn cases(c: &mut Corpus, _k: &Keys) {
             )
         },
         "bad_signature",
+    )
+    .jws(None);
+}
+
+/// `verify_jws`: the same structure, header and signature rules, no claim rules.
+fn signature_only(c: &mut Corpus, k: &Keys) {
+    use super::{main_token, payload, H_MAIN};
+    use crate::sign::{self, b64, Hash};
+    let expired = main_token(k, &payload(&[("exp", Some("1")), ("iss", Some("123"))]));
+    c.case(
+        "jws_expired_bad_claims_ok",
+        "An expired token with a non-string iss: verify_jws ignores claims.",
+        "main",
+        "default",
+        NOW,
+        expired,
+        "ok",
+    )
+    .jws(None);
+    let binary: Vec<u8> = (0..=255u8).collect();
+    c.case(
+        "jws_binary_payload_ok",
+        "A payload of the 256 byte values (not UTF-8).",
+        "main",
+        "default",
+        NOW,
+        sign::token_with(&k.main, Hash::S256, H_MAIN.as_bytes(), &binary),
+        "ok",
+    )
+    .jws(None);
+    c.case(
+        "jws_empty_payload_ok",
+        "An empty payload.",
+        "main",
+        "default",
+        NOW,
+        sign::token(&k.main, H_MAIN, ""),
+        "ok",
+    )
+    .jws(Some(""));
+    c.case(
+        "jws_text_payload_ok",
+        "A plain-text payload.",
+        "main",
+        "default",
+        NOW,
+        sign::token(&k.main, H_MAIN, "hello, world"),
+        "ok",
+    )
+    .jws(Some("hello, world"));
+    c.case(
+        "jws_alg_none",
+        "alg none.",
+        "main",
+        "default",
+        NOW,
+        format!("{}.{}.", b64(br#"{"alg":"none"}"#), b64(b"hello")),
+        "alg_not_allowed",
+    )
+    .jws(None);
+    c.case(
+        "jws_crit",
+        "crit present.",
+        "main",
+        "default",
+        NOW,
+        sign::token(
+            &k.main,
+            r#"{"alg":"RS256","kid":"main","crit":["b64"],"b64":false}"#,
+            "hello",
+        ),
+        "crit_unsupported",
+    )
+    .jws(None);
+    c.case(
+        "jws_cty_jwt",
+        "cty JWT (nested).",
+        "main",
+        "default",
+        NOW,
+        sign::token(
+            &k.main,
+            r#"{"alg":"RS256","kid":"main","cty":"JWT"}"#,
+            "hello",
+        ),
+        "nested_jwt_unsupported",
+    )
+    .jws(None);
+    let si = format!("{}.{}=", b64(H_MAIN.as_bytes()), b64(b"hello"));
+    c.case(
+        "jws_payload_padding",
+        "A validly signed payload segment with '=' padding.",
+        "main",
+        "default",
+        NOW,
+        super::signed(&k.main, &si),
+        "malformed",
+    )
+    .jws(None);
+    c.case(
+        "jws_wrong_key",
+        "Signed by the attacker key.",
+        "main",
+        "default",
+        NOW,
+        sign::token(&k.attacker, H_MAIN, "hello"),
+        "bad_signature",
+    )
+    .jws(None);
+    c.case(
+        "jws_unknown_kid",
+        "kid not in the set.",
+        "main",
+        "default",
+        NOW,
+        sign::token(&k.main, r#"{"alg":"RS256","kid":"nope"}"#, "hello"),
+        "unknown_kid",
+    )
+    .jws(None);
+    c.case(
+        "jws_too_large",
+        "A 600-byte payload under a 512-byte cap.",
+        "main",
+        "tiny",
+        NOW,
+        sign::token(&k.main, H_MAIN, &"x".repeat(600)),
+        "token_too_large",
+    )
+    .jws(None);
+    c.case(
+        "jws_jwe",
+        "Five segments.",
+        "main",
+        "default",
+        NOW,
+        "a.b.c.d.e",
+        "jwe_unsupported",
     )
     .jws(None);
 }
