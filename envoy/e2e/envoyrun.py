@@ -64,7 +64,7 @@ def direct(prefix: str = "/", status: int = 200, body: str = "ok") -> dict:
     return {"match": {"prefix": prefix}, "direct_response": {"status": status, "body": {"inline_string": body}}}
 
 
-def listener(name: str, port: int, http_filters: list, routes: list) -> dict:
+def listener(name: str, port: int, http_filters: list, routes: list, max_headers_kb: int = 60) -> dict:
     return {
         "name": name,
         "address": {"socket_address": {"address": "127.0.0.1", "port_value": port}},
@@ -73,6 +73,7 @@ def listener(name: str, port: int, http_filters: list, routes: list) -> dict:
             "typed_config": {
                 "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
                 "stat_prefix": name,
+                "max_request_headers_kb": max_headers_kb,
                 "route_config": {"virtual_hosts": [{"name": "all", "domains": ["*"], "routes": routes}]},
                 "http_filters": http_filters + [{
                     "name": "envoy.filters.http.router",

@@ -148,6 +148,7 @@ const TOP_FIELDS: &[&str] = &[
     "cache_size",
     "realm",
     "stat_prefix",
+    "fixed_now",
 ];
 
 const PROVIDER_FIELDS: &[&str] = &[
