@@ -13,12 +13,34 @@
 //! - cold paths (construction, key pushes, discovery) return `Result<_, JsValue>`,
 //!   whose error value is the same `"code\nreason"` string.
 
-#![forbid(unsafe_code)]
+// On wasm32 the crate is no_std: std's panic handler formats messages with locations,
+// which drags in Debug formatting, Unicode tables and path strings (tens of KB). Our
+// handler traps instead; no input can panic anyway, so it only guards against bugs.
+#![cfg_attr(target_arch = "wasm32", no_std)]
+#![deny(unsafe_code)]
 
+extern crate alloc;
+
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::fmt::Write;
 use jwtgate::refresh::{RefreshConfig, Refresher};
 use jwtgate::{Error, ErrorCode, KeySet, Policy, Verifier};
-use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
+
+#[cfg(target_arch = "wasm32")]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}
+
+// The allocator std uses on wasm32. `unsafe` only in its required static declaration.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+#[allow(unsafe_code)]
+static ALLOC: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 
 /// `"code\nreason"`: the one error shape JS turns into a `JwtError`.
 fn encode(e: &Error) -> String {
@@ -38,7 +60,7 @@ fn js_err(e: &Error) -> JsValue {
 /// Seconds since the epoch from a JS number. The JS layer validates `now`; this only
 /// has to be total: `as` saturates (negative and NaN become 0), so nothing can trap.
 fn secs(now: f64) -> u64 {
-    now.floor() as u64
+    now as u64
 }
 
 /// A policy plus, once keys have been pushed, a core [`Verifier`].
@@ -145,31 +167,55 @@ fn no_keys() -> String {
     s
 }
 
+/// The key report as JSON, written by hand: serde's serializer would add a float
+/// formatter to the module for a document that holds only integers and strings.
 fn key_report(keys: &KeySet) -> String {
-    let kids: Vec<Value> = keys
-        .kids()
-        .map(|k| k.map_or(Value::Null, |k| Value::String(k.into())))
-        .collect();
-    let skipped: Vec<Value> = keys
-        .skipped()
-        .iter()
-        .map(|s| {
-            let mut m = Map::new();
-            m.insert("index".into(), Value::from(s.index));
-            m.insert(
-                "kid".into(),
-                s.kid.clone().map_or(Value::Null, Value::String),
-            );
-            m.insert("reason".into(), Value::from(s.reason.as_str()));
-            m.insert("detail".into(), Value::String(s.detail.clone()));
-            Value::Object(m)
-        })
-        .collect();
-    let mut m = Map::new();
-    m.insert("loaded".into(), Value::from(keys.len()));
-    m.insert("kids".into(), Value::Array(kids));
-    m.insert("skipped".into(), Value::Array(skipped));
-    Value::Object(m).to_string()
+    let mut out = String::with_capacity(64);
+    let _ = write!(out, "{{\"loaded\":{},\"kids\":[", keys.len());
+    for (i, kid) in keys.kids().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        json_opt_str(&mut out, kid);
+    }
+    out.push_str("],\"skipped\":[");
+    for (i, s) in keys.skipped().iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "{{\"index\":{},\"kid\":", s.index);
+        json_opt_str(&mut out, s.kid.as_deref());
+        out.push_str(",\"reason\":");
+        json_str(&mut out, s.reason.as_str());
+        out.push_str(",\"detail\":");
+        json_str(&mut out, &s.detail);
+        out.push('}');
+    }
+    out.push_str("]}");
+    out
+}
+
+fn json_opt_str(out: &mut String, s: Option<&str>) {
+    match s {
+        Some(s) => json_str(out, s),
+        None => out.push_str("null"),
+    }
+}
+
+/// A JSON string literal (RFC 8259 §7): quote, backslash and control characters escaped.
+fn json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 /// RFC 6750 bearer parsing: `Some(token)`, `Some("")` when the header carries no

@@ -1,7 +1,7 @@
 // Smoke suite entry for Deno and Bun: `<runtime> cli.js <fixtures.json>`, importing the
 // package by name so the runtime's own `exports` condition picks the loader.
 import { readFileSync } from 'node:fs';
-import * as lib from 'jwtgate';
+import * as lib from "jwtgate";
 import { smoke } from '../smoke.js';
 
 const args = globalThis.Deno ? Deno.args : process.argv.slice(2);

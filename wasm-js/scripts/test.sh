@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Tests the npm package in every runtime it supports: Node (node --test: API, error codes,
+# vector corpus, RemoteJwks against a local server, CommonJS, types), then the shared smoke
+# suite in Deno, Bun, workerd and headless Chromium (native ESM and an esbuild bundle),
+# and the examples. Prints per-runtime results and a final "N passed, N failed" line;
+# exits non-zero on any failure. Run scripts/setup.sh first (the Makefile does).
+set -uo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+bin="$here/node_modules/.bin"
+
+if ! bash scripts/build.sh; then
+  echo "wasm-js: build failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+node test/fixtures.mjs test/.fixtures.json
+
+total_pass=0
+total_fail=0
+summary=()
+
+# run NAME COMMAND...: runs one runtime's suite, prefixes its output, and counts either
+# node's "ℹ pass N"/"ℹ fail N" or our runners' "N passed, N failed".
+run() {
+  local name="$1"
+  shift
+  local log
+  log="$(mktemp)"
+  echo "== $name"
+  "$@" >"$log" 2>&1
+  local rc=$?
+  sed "s/^/[$name] /" "$log"
+  local pass fail
+  pass="$(sed -n 's/^ℹ pass \([0-9]*\)$/\1/p; s/^\([0-9]*\) passed, [0-9]* failed$/\1/p' "$log" | tail -n1)"
+  fail="$(sed -n 's/^ℹ fail \([0-9]*\)$/\1/p; s/^[0-9]* passed, \([0-9]*\) failed$/\1/p' "$log" | tail -n1)"
+  pass="${pass:-0}"
+  fail="${fail:-0}"
+  # A crash before any count, or a non-zero exit with no failure counted, is a failure.
+  if [[ $rc -ne 0 && $fail -eq 0 ]]; then fail=1; fi
+  rm -f "$log"
+  total_pass=$((total_pass + pass))
+  total_fail=$((total_fail + fail))
+  summary+=("$(printf '%-10s %4d passed, %d failed' "$name" "$pass" "$fail")")
+}
+
+run node node --test --test-reporter=spec test/node/
+run types "$bin/tsc" -p test/types --noEmit --pretty false
+run deno "$bin/deno" run --no-prompt --allow-read="$here/test" test/runtimes/cli.js test/.fixtures.json
+run bun "$bin/bun" test/runtimes/cli.js test/.fixtures.json
+run workerd node test/runtimes/workerd.mjs
+run chromium node test/runtimes/chromium.mjs
+run examples node test/examples.mjs
+
+echo "== wasm-js summary"
+printf '%s\n' "${summary[@]}"
+echo "${total_pass} passed, ${total_fail} failed"
+[[ $total_fail -eq 0 ]]
