@@ -57,7 +57,8 @@ impl Claims {
     }
 
     /// Any claim by dotted path. A member whose name itself contains dots
-    /// (`kubernetes.io`) is found too: at each level the longest matching name wins.
+    /// (`kubernetes.io`) is found too; a path that two readings resolve to different
+    /// values is ambiguous and gives `None`.
     pub fn get(&self, path: &str) -> Option<&Value> {
         lookup(&self.map, path)
     }
@@ -75,23 +76,50 @@ impl Claims {
     }
 }
 
-/// Resolves a dotted path; names containing dots are tried longest first.
+/// Resolves a dotted path where member names may themselves contain dots. Every way
+/// of splitting the path is tried; when two of them reach different values (a top-level
+/// `"a.b"` and a nested `a` → `b`), the path is ambiguous and resolves to nothing, so a
+/// token cannot satisfy a rule through the reading the policy author did not mean.
 pub(crate) fn lookup<'a>(map: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
-    if let Some(v) = map.get(path) {
-        return Some(v);
+    let mut found = None;
+    // Bounds the search on adversarial member names; real paths need a handful of steps.
+    let mut budget = 256usize;
+    if resolve(map, path, &mut found, &mut budget) {
+        found
+    } else {
+        None
     }
-    // Split points from the right, so "kubernetes.io.namespace" tries "kubernetes.io" before "kubernetes".
-    let mut end = path.len();
-    while let Some(dot) = path[..end].rfind('.') {
-        let (head, rest) = (&path[..dot], &path[dot + 1..]);
+}
+
+/// Returns false when the path is ambiguous or the search budget ran out.
+fn resolve<'a>(
+    map: &'a Map<String, Value>,
+    path: &str,
+    found: &mut Option<&'a Value>,
+    budget: &mut usize,
+) -> bool {
+    if let Some(v) = map.get(path) {
+        match found {
+            Some(prev) if *prev != v => return false,
+            _ => *found = Some(v),
+        }
+    }
+    for (dot, _) in path.match_indices('.') {
+        let Some(left) = budget.checked_sub(1) else {
+            return false;
+        };
+        *budget = left;
+        let (head, rest) = (
+            path.get(..dot).unwrap_or_default(),
+            path.get(dot + 1..).unwrap_or_default(),
+        );
         if let Some(Value::Object(inner)) = map.get(head) {
-            if let Some(v) = lookup(inner, rest) {
-                return Some(v);
+            if !resolve(inner, rest, found, budget) {
+                return false;
             }
         }
-        end = dot;
     }
-    None
+    true
 }
 
 #[cfg(test)]
@@ -114,6 +142,10 @@ mod tests {
         );
         assert_eq!(c.get("a.b.c"), Some(&Value::from(1)));
         assert_eq!(c.get("a.b.d"), Some(&Value::from(2)));
+        let ambiguous = Claims::from_json_for_docs(br#"{"k.ns":"evil","k":{"ns":"payments"}}"#);
+        assert_eq!(ambiguous.get("k.ns"), None);
+        let agreeing = Claims::from_json_for_docs(br#"{"k.ns":"p","k":{"ns":"p"}}"#);
+        assert_eq!(agreeing.get("k.ns"), Some(&Value::from("p")));
         assert_eq!(c.get("x.y"), Some(&Value::from(3)));
         assert_eq!(c.get("x"), None);
         assert_eq!(c.get("a.b.e"), None);

@@ -169,17 +169,34 @@ impl fmt::Display for Error {
 
 impl core::error::Error for Error {}
 
-/// Shortens untrusted text for a reason string (bounded, char-boundary safe).
-pub(crate) fn excerpt(s: &str) -> &str {
+#[cfg(test)]
+mod tests {
+    use super::excerpt;
+
+    #[test]
+    fn excerpts_are_bounded_and_escaped() {
+        assert_eq!(excerpt("a\0b\r\n\"\\"), "a\\u{0}b\\r\\n\\\"\\\\");
+        assert_eq!(excerpt(&"é".repeat(100)).chars().count(), 65);
+    }
+}
+
+/// Quotes untrusted text for a reason string: at most 64 characters, with control
+/// characters, quotes and backslashes escaped so a reason is safe to log on one line.
+pub(crate) fn excerpt(s: &str) -> String {
     const MAX: usize = 64;
-    if s.len() <= MAX {
-        return s;
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i == MAX {
+            out.push('…');
+            break;
+        }
+        if c.is_control() || c == '"' || c == '\\' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
     }
-    let mut end = MAX;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
+    out
 }
 
 macro_rules! err {

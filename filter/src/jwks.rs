@@ -155,10 +155,7 @@ impl KeySet {
         let mut keys = Vec::new();
         let mut skipped = Vec::new();
         for (index, entry) in entries.iter().enumerate() {
-            let kid = entry
-                .get("kid")
-                .and_then(Value::as_str)
-                .map(|k| excerpt(k).to_owned());
+            let kid = entry.get("kid").and_then(Value::as_str).map(str::to_owned);
             match load(entry) {
                 Ok(key) => keys.push(key),
                 Err((reason, detail)) => skipped.push(SkippedKey {

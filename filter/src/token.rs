@@ -158,7 +158,12 @@ fn check_header(map: Map<String, Value>, policy: &Policy) -> Result<Header, Erro
     let kid = optional_string(&map, "kid")?;
     let typ = optional_string(&map, "typ")?;
     if let Some(cty) = optional_string(&map, "cty")? {
-        if cty.eq_ignore_ascii_case("JWT") {
+        // RFC 7515 §4.1.10: a cty without "/" means "application/<cty>"; media types ignore case.
+        let media = cty
+            .get(..12)
+            .filter(|p| p.eq_ignore_ascii_case("application/"));
+        let subtype = media.map_or(cty.as_str(), |_| cty.get(12..).unwrap_or_default());
+        if subtype.eq_ignore_ascii_case("JWT") {
             return Err(err!(
                 NestedJwtUnsupported,
                 "cty JWT: nested tokens are not supported"

@@ -66,10 +66,10 @@ pub struct Jws {
 /// use jwtgate::{KeySet, Policy, Verifier, ErrorCode};
 /// # let jwks = include_bytes!("../../tests/vectors/keys/rfc7515-a2.jwks.json");
 /// let keys = KeySet::from_jwks(jwks).unwrap();
-/// let verifier = Verifier::new(keys, Policy::new().require_exp(false));
-/// // RFC 7515 Appendix A.2: RS256, no kid; its exp (2011) does not matter without require_exp.
+/// let verifier = Verifier::new(keys, Policy::new());
+/// // RFC 7515 Appendix A.2: RS256, no kid, exp in March 2011.
 /// let token = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_O8W2Fp5jujGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_eSN9383LcOLn6_dO--xi12jzDwusC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6LbgGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0igcN_IoypGlUPQGe77Rw";
-/// let err = verifier.verify(token, 1_300_819_381).unwrap_err();
+/// let err = verifier.verify(token, 1_400_000_000).unwrap_err();
 /// assert_eq!(err.code(), ErrorCode::Expired);
 /// assert!(verifier.verify_jws(token).is_ok());
 /// ```
@@ -378,7 +378,11 @@ fn check_claims(policy: &Policy, map: &Map<String, Value>, now: u64) -> Result<(
     }
     for path in &policy.required_claims {
         if lookup(map, path).is_none() {
-            return Err(err!(MissingClaim, "{} is required", excerpt(path)));
+            return Err(err!(
+                MissingClaim,
+                "{} is required (absent or ambiguous)",
+                excerpt(path)
+            ));
         }
     }
     if let Some((rule, present)) = policy.failing_rule(map) {
@@ -389,7 +393,11 @@ fn check_claims(policy: &Policy, map: &Map<String, Value>, now: u64) -> Result<(
                 excerpt(&rule.path)
             )
         } else {
-            err!(ClaimRuleFailed, "claim {} is absent", excerpt(&rule.path))
+            err!(
+                ClaimRuleFailed,
+                "claim {} is absent or ambiguous",
+                excerpt(&rule.path)
+            )
         });
     }
     Ok(())

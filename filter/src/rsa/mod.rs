@@ -17,17 +17,24 @@
 //!
 //! Timing side channels are not a concern: the key and the signature are public.
 
+// Both engines build on every target (so native tests cover both); one is used.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod lazy;
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 mod mont;
 mod pkcs1;
 
 #[cfg(test)]
 mod tests;
 
-use alloc::boxed::Box;
-use alloc::vec;
 use core::fmt;
 
-use mont::{Limb, LIMB_BITS, LIMB_BYTES, MAX_LIMBS};
+/// The arithmetic engine: 28-bit limbs with delayed carries on wasm32 (no carry
+/// flag, no wide multiply there), machine words everywhere else.
+#[cfg(target_arch = "wasm32")]
+use lazy::Precomp;
+#[cfg(not(target_arch = "wasm32"))]
+use mont::Precomp;
 
 /// Why an RSA key was refused when the key set was built.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,24 +66,6 @@ const MAX_BITS: usize = 8192;
 /// Largest modulus in bytes: the size of the stack buffers in `verify`.
 const MAX_BYTES: usize = MAX_BITS / 8;
 
-/// Size classes in limbs. A key is computed with the smallest class that holds it;
-/// Montgomery arithmetic only needs `R > n`, so padding with zero limbs is exact.
-const C2048: usize = 2048 / LIMB_BITS;
-const C3072: usize = 3072 / LIMB_BITS;
-const C4096: usize = 4096 / LIMB_BITS;
-const C6144: usize = 6144 / LIMB_BITS;
-const C8192: usize = MAX_LIMBS;
-
-fn class_limbs(bits: usize) -> usize {
-    match bits {
-        0..=2048 => C2048,
-        2049..=3072 => C3072,
-        3073..=4096 => C4096,
-        4097..=6144 => C6144,
-        _ => C8192,
-    }
-}
-
 /// A validated RSA public key with its precomputed constants.
 #[derive(Clone)]
 pub(crate) struct PublicKey {
@@ -84,12 +73,8 @@ pub(crate) struct PublicKey {
     len: usize,
     bits: usize,
     e: u32,
-    /// `-n^-1 mod 2^w`.
-    n0: Limb,
-    /// `n`, little-endian limbs, padded to its size class.
-    n: Box<[Limb]>,
-    /// `R^2 mod n` with `R = 2^(w · limbs)`, same length as `n`.
-    rr: Box<[Limb]>,
+    /// Montgomery constants of the engine.
+    pre: Precomp,
 }
 
 impl fmt::Debug for PublicKey {
@@ -138,19 +123,11 @@ impl PublicKey {
             return Err(KeyRejection::BadExponent);
         }
 
-        let limbs = class_limbs(bits);
-        let mut n_limbs = vec![0 as Limb; limbs].into_boxed_slice();
-        mont::limbs_from_be(n, &mut n_limbs);
-        let mut rr = vec![0 as Limb; limbs].into_boxed_slice();
-        mont::pow2_mod(2 * LIMB_BITS * limbs, &n_limbs, bits, &mut rr);
-        let n0 = mont::neg_inv(n_limbs.first().copied().unwrap_or(1));
         Ok(PublicKey {
             len: n.len(),
             bits,
             e,
-            n0,
-            n: n_limbs,
-            rr,
+            pre: Precomp::new(n, bits),
         })
     }
 
@@ -168,49 +145,35 @@ impl PublicKey {
     /// with `hash`). Checks the exact length and `s < n`, then compares the whole
     /// expected encoding. Never panics, never allocates.
     pub(crate) fn verify_pkcs1v15(&self, hash: Hash, digest: &[u8], sig: &[u8]) -> bool {
-        if sig.len() != self.len {
-            return false;
-        }
-        let mut expected = [0u8; MAX_BYTES];
-        let Some(expected) = expected.get_mut(..self.len) else {
-            return false;
-        };
-        if !pkcs1::encode(hash, digest, expected) {
-            return false;
-        }
-        let mut em = [0u8; MAX_BYTES];
-        let Some(em) = em.get_mut(..self.len) else {
-            return false;
-        };
-        let ok = match self.n.len() {
-            C2048 => self.public_op::<C2048>(sig, em),
-            C3072 => self.public_op::<C3072>(sig, em),
-            C4096 => self.public_op::<C4096>(sig, em),
-            C6144 => self.public_op::<C6144>(sig, em),
-            C8192 => self.public_op::<C8192>(sig, em),
-            _ => false,
-        };
-        ok && em == expected
+        verify_with(self.len, hash, digest, sig, |em| {
+            self.pre.public_op(self.e, sig, em)
+        })
     }
+}
 
-    /// `em = sig^e mod n` as big-endian bytes; false when `sig >= n`.
-    fn public_op<const N: usize>(&self, sig: &[u8], em: &mut [u8]) -> bool {
-        let (Ok(n), Ok(rr)) = (
-            <&[Limb; N]>::try_from(&*self.n),
-            <&[Limb; N]>::try_from(&*self.rr),
-        ) else {
-            return false;
-        };
-        if sig.len() > N * LIMB_BYTES {
-            return false;
-        }
-        let mut s = [0 as Limb; N];
-        mont::limbs_from_be(sig, &mut s);
-        if mont::ge(&s, n) {
-            return false;
-        }
-        let m = mont::pow_mod(&s, self.e, n, self.n0, rr);
-        mont::limbs_to_be(&m, em);
-        true
+/// The PKCS#1 v1.5 check around a public operation `op` that writes `sig^e mod n`
+/// into its argument (false when `sig >= n`): exact length, then whole-encoding
+/// comparison. Shared by both engines so tests can run each.
+fn verify_with(
+    len: usize,
+    hash: Hash,
+    digest: &[u8],
+    sig: &[u8],
+    op: impl FnOnce(&mut [u8]) -> bool,
+) -> bool {
+    if sig.len() != len {
+        return false;
     }
+    let mut expected = [0u8; MAX_BYTES];
+    let Some(expected) = expected.get_mut(..len) else {
+        return false;
+    };
+    if !pkcs1::encode(hash, digest, expected) {
+        return false;
+    }
+    let mut em = [0u8; MAX_BYTES];
+    let Some(em) = em.get_mut(..len) else {
+        return false;
+    };
+    op(em) && em == expected
 }

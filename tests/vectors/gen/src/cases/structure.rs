@@ -1048,8 +1048,7 @@ fn header_members(c: &mut Corpus, k: &Keys) {
         NOW,
         t,
         "nested_jwt_unsupported",
-    )
-    .known_bug();
+    );
 }
 
 /// `text` as bytes with `marker` replaced by raw `bytes` (for invalid UTF-8).
