@@ -1,0 +1,28 @@
+//! Structure-aware: the input is split into header and claims JSON, re-signed with the
+//! fixture key, and verified, so the claim checks behind the signature are reached.
+//! A token the verifier accepts must really satisfy the policy.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let split = data.iter().position(|b| *b == 0).unwrap_or(data.len());
+    let (header, rest) = data.split_at(split);
+    let payload = rest.get(1..).unwrap_or_default();
+    // Half the runs use a valid header so the mutations concentrate on the claims.
+    let header: &[u8] = if header.first() == Some(&b'!') {
+        br#"{"alg":"RS256","kid":"fuzz"}"#
+    } else {
+        header
+    };
+    let token = jwtgate_fuzz::sign(header, payload);
+    let f = jwtgate_fuzz::fixture();
+    if let Ok(v) = f.verifier.verify(&token, jwtgate_fuzz::NOW) {
+        let c = v.claims();
+        assert_eq!(c.iss(), Some("https://issuer.example"));
+        assert!(c.aud().contains(&"api"));
+        assert!(c.sub().is_some_and(|s| s.starts_with("system:serviceaccount:payments:")));
+        assert!(c.exp().is_some_and(|e| e + 60.0 > jwtgate_fuzz::NOW as f64));
+        let ns = c.get("kubernetes.io.namespace");
+        assert!(ns == Some(&serde_json::json!("payments")) || ns.is_some_and(|v| v.is_array()));
+    }
+});
