@@ -2,7 +2,9 @@
 // workerd.js, edge.js, browser.js) instantiates the wasm, then re-exports this module.
 // This file translates between JS and the core; every verdict comes from the core.
 
-import { Core, Schedule, bearer_token, discovery_jwks_uri } from '../pkg/jwtgate.js';
+import { Core, Schedule, bearer_token, discovery_jwks_uri, forbidden_codes } from '../pkg/jwtgate.js';
+
+let forbiddenCodes;
 
 /** A rejection: `code` is the core's stable snake_case code, `message` says why. */
 export class JwtError extends Error {
@@ -10,6 +12,15 @@ export class JwtError extends Error {
     super(message);
     this.name = 'JwtError';
     this.code = code;
+  }
+
+  /**
+   * True when the token is authentic and current but the policy refuses its audience or
+   * claims: HTTP hosts answer 403 for these and 401 otherwise (the core's rule).
+   */
+  get forbidden() {
+    forbiddenCodes ??= new Set(forbidden_codes().split(','));
+    return forbiddenCodes.has(this.code);
   }
 }
 
@@ -316,6 +327,7 @@ export class RemoteJwks {
     const {
       discovery = u.pathname.endsWith(DISCOVERY_PATH),
       issuer,
+      // Called unbound: workerd throws "Illegal invocation" for fetch called as a method.
       fetch: fetchFn = globalThis.fetch,
       headers,
       store,
@@ -400,7 +412,8 @@ export class RemoteJwks {
 
   async #get(url, what) {
     const signal = typeof AbortSignal !== 'undefined' && AbortSignal.timeout ? AbortSignal.timeout(this.#timeoutMs) : undefined;
-    const response = await this.#fetch(url, { headers: { accept: 'application/json', ...this.#headers }, signal, redirect: 'follow' });
+    const fetchFn = this.#fetch;
+    const response = await fetchFn(url, { headers: { accept: 'application/json', ...this.#headers }, signal, redirect: 'follow' });
     if (!response.ok) {
       // Drain the body so the connection can be reused.
       await response.text().catch(() => {});

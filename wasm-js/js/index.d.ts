@@ -31,6 +31,8 @@ export type JwtErrorCode =
 export class JwtError extends Error {
   readonly name: 'JwtError';
   code: JwtErrorCode;
+  /** True for `bad_audience` and `claim_rule_failed`: answer 403, not 401. */
+  readonly forbidden: boolean;
   constructor(code: JwtErrorCode, message: string);
 }
 

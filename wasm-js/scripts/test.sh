@@ -36,8 +36,10 @@ run() {
   fail="$(sed -n 's/^ℹ fail \([0-9]*\)$/\1/p; s/^[0-9]* passed, \([0-9]*\) failed$/\1/p' "$log" | tail -n1)"
   pass="${pass:-0}"
   fail="${fail:-0}"
-  # A crash before any count, or a non-zero exit with no failure counted, is a failure.
+  # A crash before any count, or a non-zero exit with no failure counted, is a failure;
+  # a silent success (the type check) counts as one pass.
   if [[ $rc -ne 0 && $fail -eq 0 ]]; then fail=1; fi
+  if [[ $rc -eq 0 && $pass -eq 0 && $fail -eq 0 ]]; then pass=1; fi
   rm -f "$log"
   total_pass=$((total_pass + pass))
   total_fail=$((total_fail + fail))

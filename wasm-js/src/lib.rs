@@ -236,10 +236,18 @@ pub fn discovery_jwks_uri(doc: &str, issuer: Option<String>) -> Result<String, J
     jwtgate::discovery::jwks_uri(doc.as_bytes(), issuer.as_deref()).map_err(|e| js_err(&e))
 }
 
-/// The core's `Cache-Control` reading (for tests and hosts that want to show it).
+/// The codes for which HTTP hosts answer 403 rather than 401 (`ErrorCode::is_forbidden`),
+/// comma-separated, so JS can build the set once.
 #[wasm_bindgen]
-pub fn cache_control_max_age(value: &str) -> Option<f64> {
-    jwtgate::refresh::max_age(value).map(|s| s as f64)
+pub fn forbidden_codes() -> String {
+    let mut out = String::new();
+    for code in ErrorCode::ALL.iter().filter(|c| c.is_forbidden()) {
+        if !out.is_empty() {
+            out.push(',');
+        }
+        out.push_str(code.as_str());
+    }
+    out
 }
 
 /// The core's sans-I/O JWKS refresh schedule, so the npm package refreshes, backs off

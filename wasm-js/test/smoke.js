@@ -46,6 +46,12 @@ export async function smoke(lib, fx) {
     }
   });
 
+  await test('errors say whether the answer is 403 or 401', () => {
+    const v = new Verifier(opts);
+    const err = (t) => { try { v.verify(t, at); } catch (e) { return e; } };
+    eq([err(fx.tokens.badAudience).forbidden, err(fx.tokens.expired).forbidden, err(fx.tokens.forged).forbidden], [true, false, false], 'forbidden');
+  });
+
   await test('setJwks reports loaded and skipped keys', () => {
     const v = new Verifier({ issuer: fx.issuer });
     const report = v.setJwks(JSON.stringify(fx.jwksWithJunk));
