@@ -5,8 +5,10 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 CARGO ?= cargo
 NO_STD_TARGETS := thumbv7em-none-eabi wasm32-unknown-unknown wasm32-wasip1
+FUZZ_SECONDS ?= 10
 
-.PHONY: all test demo bench setup-rust test-core check-no-std lint vectors
+.PHONY: all test demo bench soak fuzz setup-rust lint check-no-std test-core test-vectors \
+        test-harness test-envoy test-js test-fuzz vectors envoy-filter
 
 all: test
 
@@ -23,21 +25,56 @@ setup-rust:
 ## ---- tests ----------------------------------------------------------------
 
 # Every test; the README and .ci/run call exactly this.
-test: lint check-no-std test-core
-	@echo "make test: all suites passed"
+test: lint check-no-std test-core test-vectors test-harness test-fuzz test-envoy test-js
+	@echo "make test: every suite passed"
 
 lint: setup-rust
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy -p jwtgate --all-targets -- -D warnings
+	$(CARGO) clippy -p jwtgate -p jwtgate-harness -p jwtgate-vectors-gen --all-targets -- -D warnings
+	$(CARGO) clippy -p jwtgate-envoy --target wasm32-wasip1 -- -D warnings
+	$(CARGO) clippy -p jwtgate-js --target wasm32-unknown-unknown -- -D warnings
 
 # The core must build with no std at all, and for both wasm targets.
 check-no-std: setup-rust
 	for t in $(NO_STD_TARGETS); do $(CARGO) build -p jwtgate --release --target $$t; done
 
+# Unit tests, RSA (Wycheproof + differential), hostile inputs, the shared vectors.
 test-core: setup-rust
 	$(CARGO) test -p jwtgate
 
-## ---- demo -----------------------------------------------------------------
+# The committed corpus is exactly what the generator produces.
+test-vectors:
+	$(CARGO) run -q -p jwtgate-vectors-gen --release -- --check
+
+vectors:
+	$(CARGO) run -q -p jwtgate-vectors-gen --release
+
+# The filter in the wasmtime proxy-wasm host (builds the guest itself).
+test-harness: setup-rust
+	$(CARGO) test -p jwtgate-envoy
+	$(CARGO) test -p jwtgate-harness
+
+# A short run of every fuzz target; `make fuzz` is the long one.
+test-fuzz:
+	fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz:
+	fuzz/run.sh 600
+
+# The filter in real Envoy 1.40 (V8) with a local IdP on loopback.
+test-envoy: setup-rust
+	envoy/scripts/test.sh
+
+# The npm package in Node, Deno, Bun, workerd and headless Chromium.
+test-js: setup-rust
+	wasm-js/scripts/test.sh
+
+## ---- demo and benchmarks --------------------------------------------------
 
 demo: setup-rust
-	$(CARGO) run -p jwtgate --release --example demo
+	envoy/scripts/demo.sh
+
+bench: setup-rust
+	$(CARGO) bench -p jwtgate --bench rsa
+	wasm-js/scripts/bench.sh
+	envoy/scripts/bench.sh
