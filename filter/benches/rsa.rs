@@ -1,0 +1,199 @@
+//! Native RSA verification throughput: `cargo bench -p jwtgate --bench rsa`.
+//!
+//! Prints one markdown table of verifications/s, side by side in one run:
+//! - jwtgate's engine alone (`rsa::PublicKey::verify_pkcs1v15`, digest precomputed),
+//! - jwtgate's complete `Verifier::verify` (parse, SHA-256, signature, claims; no cache),
+//! - the `rsa` 0.9 crate (`RsaPublicKey::verify`, key pre-parsed),
+//! - `openssl speed -seconds 3 rsa2048` when `openssl` is on PATH.
+//!
+//! Each figure is the median of several short timed runs. This is a benchmark, not a
+//! test: nothing here asserts on time.
+
+// The engine is crate-private, so the bench compiles the module itself (its unit
+// tests come along under `cfg(test)` but are not run here).
+#[allow(dead_code, unused_imports)]
+#[path = "../src/rsa/mod.rs"]
+mod rsa_engine;
+
+extern crate alloc;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use rsa::traits::PublicKeyParts;
+use rsa::{BigUint, Pkcs1v15Sign, RsaPrivateKey};
+use sha2::{Digest, Sha256};
+use std::hint::black_box;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Median of `runs` timed windows of `window` each, in calls per second.
+fn rate(mut f: impl FnMut() -> bool) -> f64 {
+    assert!(f(), "the benchmarked call must succeed");
+    let (runs, window) = (5, Duration::from_millis(400));
+    let mut rates: Vec<f64> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            let mut n = 0u64;
+            while start.elapsed() < window {
+                for _ in 0..8 {
+                    black_box(f());
+                }
+                n += 8;
+            }
+            n as f64 / start.elapsed().as_secs_f64()
+        })
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    rates[runs / 2]
+}
+
+/// The first fixture key of `bits` with e = 65537 (see `src/rsa/test_keys.txt`).
+fn fixture_key(bits: usize) -> RsaPrivateKey {
+    let hex = |s: &str| BigUint::parse_bytes(s.as_bytes(), 16).unwrap();
+    include_str!("../src/rsa/test_keys.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split(' ').collect::<Vec<_>>())
+        .find(|f| f[0] == bits.to_string() && f[1] == "65537")
+        .map(|f| {
+            RsaPrivateKey::from_components(
+                hex(f[2]),
+                BigUint::from(65537u32),
+                hex(f[3]),
+                vec![hex(f[4]), hex(f[5])],
+            )
+            .unwrap()
+        })
+        .expect("fixture key")
+}
+
+/// An RS256 token shaped like an EKS projected service-account token (~900 bytes),
+/// with the JWKS holding its key.
+fn token_and_jwks(key: &RsaPrivateKey) -> (String, String) {
+    let b64 = |b: &[u8]| URL_SAFE_NO_PAD.encode(b);
+    let header = r#"{"alg":"RS256","kid":"bench-key","typ":"JWT"}"#;
+    let payload = r#"{"aud":["sts.amazonaws.com"],"exp":4102444800,"iat":1700000000,"iss":"https://oidc.eks.us-west-2.amazonaws.com/id/B8A3E1C9D2F04A6E8B7C5D3E1F2A4B6C","kubernetes.io":{"namespace":"payments","pod":{"name":"api-7d9c8b6f5-x2x4z","uid":"5d2f7c1e-8a4b-4c3d-9e6f-1a2b3c4d5e6f"},"serviceaccount":{"name":"payments-api","uid":"9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"},"warnafter":1700003607},"nbf":1700000000,"sub":"system:serviceaccount:payments:payments-api"}"#;
+    let signing_input = format!("{}.{}", b64(header.as_bytes()), b64(payload.as_bytes()));
+    let digest = Sha256::digest(signing_input.as_bytes());
+    let sig = key
+        .sign(Pkcs1v15Sign::new::<Sha256>(), &digest)
+        .expect("sign");
+    let token = format!("{signing_input}.{}", b64(&sig));
+    let jwks = format!(
+        r#"{{"keys":[{{"kty":"RSA","kid":"bench-key","use":"sig","alg":"RS256","n":"{}","e":"{}"}}]}}"#,
+        b64(&key.n().to_bytes_be()),
+        b64(&key.e().to_bytes_be())
+    );
+    (token, jwks)
+}
+
+/// `openssl speed` verify/s for RSA-2048, if openssl is available.
+fn openssl_verify_rate() -> Option<f64> {
+    let out = Command::new("openssl")
+        .args(["speed", "-seconds", "3", "rsa2048"])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // Summary line: "rsa 2048 bits 0.000613s 0.000036s   1631.4  27683.1"
+    // (OpenSSL 3.2+ adds encrypt/decrypt columns; verify/s is then the fourth number).
+    let line = text.lines().find(|l| l.starts_with("rsa 2048 bits"))?;
+    let nums: Vec<f64> = line
+        .split_whitespace()
+        .skip(3)
+        .filter(|w| !w.ends_with('s'))
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    match nums.len() {
+        2 => Some(nums[1]),
+        4.. => Some(nums[1]),
+        _ => None,
+    }
+}
+
+struct Row {
+    what: String,
+    bits: usize,
+    rate: f64,
+}
+
+fn main() {
+    let mut rows: Vec<Row> = Vec::new();
+    let policy = || {
+        jwtgate::Policy::new()
+            .issuer("https://oidc.eks.us-west-2.amazonaws.com/id/B8A3E1C9D2F04A6E8B7C5D3E1F2A4B6C")
+            .audience("sts.amazonaws.com")
+    };
+    let now = 1_700_000_100;
+
+    for bits in [2048usize, 3072, 4096] {
+        let key = fixture_key(bits);
+        let public = key.to_public_key();
+        let msg = format!("benchmark message for {bits} bits");
+        let digest = Sha256::digest(msg.as_bytes());
+        let sig = key
+            .sign(Pkcs1v15Sign::new::<Sha256>(), &digest)
+            .expect("sign");
+
+        let ours = rsa_engine::PublicKey::from_be_bytes(
+            &public.n().to_bytes_be(),
+            &public.e().to_bytes_be(),
+        )
+        .expect("key");
+        let r = rate(|| {
+            ours.verify_pkcs1v15(
+                rsa_engine::Hash::Sha256,
+                black_box(&digest[..]),
+                black_box(&sig),
+            )
+        });
+        rows.push(Row {
+            what: "jwtgate engine (bare RSA verify)".into(),
+            bits,
+            rate: r,
+        });
+
+        let (token, jwks) = token_and_jwks(&key);
+        let keys = jwtgate::KeySet::from_jwks(jwks.as_bytes()).expect("jwks");
+        let verifier = jwtgate::Verifier::new(keys, policy());
+        let r = rate(|| verifier.verify(black_box(&token), now).is_ok());
+        rows.push(Row {
+            what: "jwtgate `Verifier::verify` (full JWT, no cache)".into(),
+            bits,
+            rate: r,
+        });
+
+        let r = rate(|| {
+            public
+                .verify(
+                    Pkcs1v15Sign::new::<Sha256>(),
+                    black_box(&digest[..]),
+                    black_box(&sig),
+                )
+                .is_ok()
+        });
+        rows.push(Row {
+            what: "`rsa` 0.9 crate (bare RSA verify)".into(),
+            bits,
+            rate: r,
+        });
+    }
+
+    let openssl = openssl_verify_rate();
+    if let Some(r) = openssl {
+        rows.push(Row {
+            what: "`openssl speed -seconds 3 rsa2048` verify".into(),
+            bits: 2048,
+            rate: r,
+        });
+    }
+
+    println!("| what | bits | verifications/s | vs OpenSSL 2048 |");
+    println!("|---|---:|---:|---:|");
+    for row in &rows {
+        let ratio = openssl.map_or("n/a".into(), |o| format!("{:.2}x", row.rate / o));
+        println!(
+            "| {} | {} | {:.0} | {} |",
+            row.what, row.bits, row.rate, ratio
+        );
+    }
+}
