@@ -235,3 +235,12 @@ def test_invalid_configuration_is_refused_naming_the_field(bad, field):
     e.stop()
     assert f"jwtgate: invalid configuration: {field}:" in e.log()
     assert "panicked" not in e.log() and "Critical" not in e.log()
+
+
+def test_non_utf8_header_bytes_do_not_crash_the_filter(env):
+    # obs-text (RFC 9110 §5.5) is legal in a header value; the SDK's string maps would panic.
+    st, _, body = request(env.port, "/api", {"x-junk": "caf\xe9", "authorization": "Bearer \xff\xfe"})
+    assert st == 401 and json.loads(body) == {"error": "malformed"}
+    st, _, _ = request(env.port, "/api", {"x-junk": "caf\xe9", "authorization": "Bearer " + env.idp.eks_token()})
+    assert st == 200
+    assert "panicked" not in env.envoy.log()

@@ -12,7 +12,7 @@ use crate::respond::{self, Denial};
 use jwtgate::KeySet;
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType, MetricType, Status};
+use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType, Status};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -250,7 +250,7 @@ impl HttpContext for Http {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
         // One host call for every header: the rule needs :path, the token may be in any
         // configured header, and two Authorization headers must be seen as two tokens.
-        let headers = hostcalls::get_map(MapType::HttpRequestHeaders).unwrap_or_default();
+        let headers = host::header_pairs(MapType::HttpRequestHeaders);
         let now = host::now_ms();
         let outcome = {
             let st = self.state.borrow();
@@ -362,17 +362,18 @@ fn deny(st: &mut State, d: Denial) {
         .iter()
         .map(|(k, v)| (*k, v.as_str()))
         .collect();
-    if let Err(e) =
-        hostcalls::send_http_response(reply.status, headers, Some(reply.body.as_bytes()))
-    {
-        log::warn!("jwtgate: cannot send the {} reply: {e:?}", reply.status);
+    if let Err(e) = host::send_local_response(reply.status, &headers, reply.body.as_bytes()) {
+        log::warn!(
+            "jwtgate: cannot send the {} reply (status {e})",
+            reply.status
+        );
     }
     *st.stats.denied.entry(d.code()).or_insert(0) += 1;
 }
 
 fn set_header(name: &str, value: Option<&str>) {
-    if let Err(e) = hostcalls::set_map_value(MapType::HttpRequestHeaders, name, value) {
-        log::warn!("jwtgate: cannot set request header {name}: {e:?}");
+    if let Err(e) = host::set_request_header(name, value) {
+        log::warn!("jwtgate: cannot set request header {name} (status {e})");
     }
 }
 
@@ -598,7 +599,7 @@ fn fetch_done(state: &Shared, token: u32, body_size: usize, restore_ctx: u32) {
                 _ => None,
             });
         let Some((i, stage)) = found else { return };
-        let headers = hostcalls::get_map(MapType::HttpCallResponseHeaders).unwrap_or_default();
+        let headers = host::header_pairs(MapType::HttpCallResponseHeaders);
         let status = extract::header(&headers, ":status").unwrap_or("");
         let body = if body_size > 0 && body_size <= MAX_BODY {
             hostcalls::get_buffer(BufferType::HttpCallResponseBody, 0, body_size)
@@ -718,8 +719,8 @@ fn finish_waiters(state: &Shared, provider: Option<usize>, now: u64, restore_ctx
             None => Outcome::Deny(Denial::Invalid(jwtgate::ErrorCode::NoUsableKeys)),
         };
         if let Action::Continue = carry_out(&mut st, outcome, &w.headers) {
-            if let Err(e) = hostcalls::resume_http_request() {
-                log::warn!("jwtgate: cannot resume request {}: {e:?}", w.ctx);
+            if let Err(e) = host::resume_request() {
+                log::warn!("jwtgate: cannot resume request {} (status {e})", w.ctx);
             }
         }
     }
@@ -732,7 +733,7 @@ fn set_tick(st: &mut State) {
     } else {
         FAST_TICK_MS
     };
-    if st.tick_ms != want && hostcalls::set_tick_period(Duration::from_millis(want)).is_ok() {
+    if st.tick_ms != want && host::set_tick_period_ms(want).is_ok() {
         st.tick_ms = want;
     }
 }
@@ -780,7 +781,7 @@ fn flush_metrics(st: &mut State) {
     for (name, n) in pending {
         let id = match st.metric_ids.get(&name) {
             Some(id) => *id,
-            None => match hostcalls::define_metric(MetricType::Counter, &name) {
+            None => match host::define_counter(&name) {
                 Ok(id) => {
                     st.metric_ids.insert(name.clone(), id);
                     id
@@ -788,7 +789,7 @@ fn flush_metrics(st: &mut State) {
                 Err(_) => continue,
             },
         };
-        let _ = hostcalls::increment_metric(id, i64::try_from(n).unwrap_or(i64::MAX));
+        let _ = host::increment_counter(id, i64::try_from(n).unwrap_or(i64::MAX));
     }
 }
 

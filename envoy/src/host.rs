@@ -2,11 +2,40 @@
 //! legitimately return, plus small conveniences. Everything here returns a `Result`.
 
 use proxy_wasm::hostcalls;
-use proxy_wasm::types::LogLevel;
+use proxy_wasm::types::{LogLevel, MapType};
 use std::time::UNIX_EPOCH;
 
 #[link(wasm_import_module = "env")]
 extern "C" {
+    fn proxy_get_header_map_pairs(map_type: u32, data: *mut *mut u8, size: *mut usize) -> u32;
+    fn proxy_replace_header_map_value(
+        map_type: u32,
+        key: *const u8,
+        key_size: usize,
+        value: *const u8,
+        value_size: usize,
+    ) -> u32;
+    fn proxy_remove_header_map_value(map_type: u32, key: *const u8, key_size: usize) -> u32;
+    #[allow(clippy::too_many_arguments)]
+    fn proxy_send_local_response(
+        status_code: u32,
+        details: *const u8,
+        details_size: usize,
+        body: *const u8,
+        body_size: usize,
+        headers: *const u8,
+        headers_size: usize,
+        grpc_status: i32,
+    ) -> u32;
+    fn proxy_continue_stream(stream_type: u32) -> u32;
+    fn proxy_set_tick_period_milliseconds(period: u32) -> u32;
+    fn proxy_define_metric(
+        metric_type: u32,
+        name: *const u8,
+        name_size: usize,
+        id: *mut u32,
+    ) -> u32;
+    fn proxy_increment_metric(id: u32, offset: i64) -> u32;
     fn proxy_set_property(
         path_data: *const u8,
         path_size: usize,
@@ -28,6 +57,89 @@ pub fn set_property(name: &str, value: &[u8]) -> Result<(), u32> {
         0 => Ok(()),
         other => Err(other),
     }
+}
+
+/// Every pair of a header map (request headers, or an HTTP call's response headers). The
+/// SDK's `get_map` panics on a value that is not UTF-8, which a client can send; this
+/// decodes defensively (see `wire`). Empty on any host error.
+pub fn header_pairs(map: MapType) -> Vec<(String, String)> {
+    let mut data: *mut u8 = std::ptr::null_mut();
+    let mut size: usize = 0;
+    // SAFETY: the host writes a pointer it obtained from our exported allocator
+    // (`proxy_on_memory_allocate`, a boxed slice of exactly `size` bytes) and its size.
+    let status = unsafe { proxy_get_header_map_pairs(map as u32, &mut data, &mut size) };
+    if status != 0 || data.is_null() {
+        return Vec::new();
+    }
+    // SAFETY: see above; ownership of that allocation passes to us and is freed on drop.
+    let bytes: Box<[u8]> = unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(data, size)) };
+    crate::wire::decode_pairs(&bytes)
+}
+
+// The SDK's wrappers for the calls below panic (trap the VM) on any status but the few
+// they expect; these return the raw status instead. Status 0 is Ok.
+
+fn result(status: u32) -> Result<(), u32> {
+    if status == 0 {
+        Ok(())
+    } else {
+        Err(status)
+    }
+}
+
+/// Sets (`Some`) or removes (`None`) a request header.
+pub fn set_request_header(name: &str, value: Option<&str>) -> Result<(), u32> {
+    let map = MapType::HttpRequestHeaders as u32;
+    // SAFETY: pointers and lengths of live slices, read by the host during the call only.
+    result(unsafe {
+        match value {
+            Some(v) => {
+                proxy_replace_header_map_value(map, name.as_ptr(), name.len(), v.as_ptr(), v.len())
+            }
+            None => proxy_remove_header_map_value(map, name.as_ptr(), name.len()),
+        }
+    })
+}
+
+/// Answers the current stream locally.
+pub fn send_local_response(status: u32, headers: &[(&str, &str)], body: &[u8]) -> Result<(), u32> {
+    let map = crate::wire::encode_pairs(headers);
+    // SAFETY: pointers and lengths of live buffers, read by the host during the call only.
+    result(unsafe {
+        proxy_send_local_response(
+            status,
+            std::ptr::null(),
+            0,
+            body.as_ptr(),
+            body.len(),
+            map.as_ptr(),
+            map.len(),
+            -1,
+        )
+    })
+}
+
+/// Resumes the current (paused) request.
+pub fn resume_request() -> Result<(), u32> {
+    // SAFETY: no pointers.
+    result(unsafe { proxy_continue_stream(0) })
+}
+
+pub fn set_tick_period_ms(ms: u64) -> Result<(), u32> {
+    // SAFETY: no pointers.
+    result(unsafe { proxy_set_tick_period_milliseconds(u32::try_from(ms).unwrap_or(u32::MAX)) })
+}
+
+/// Defines (or finds) a counter.
+pub fn define_counter(name: &str) -> Result<u32, u32> {
+    let mut id = 0u32;
+    // SAFETY: a live slice and a local the host writes once.
+    result(unsafe { proxy_define_metric(0, name.as_ptr(), name.len(), &mut id) }).map(|()| id)
+}
+
+pub fn increment_counter(id: u32, by: i64) -> Result<(), u32> {
+    // SAFETY: no pointers.
+    result(unsafe { proxy_increment_metric(id, by) })
 }
 
 /// Milliseconds since the epoch, by the host's clock (0 if the host cannot say).

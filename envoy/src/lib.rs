@@ -15,6 +15,7 @@ pub mod gate;
 pub mod keys;
 pub mod respond;
 pub mod rules;
+pub mod wire;
 
 #[cfg(target_arch = "wasm32")]
 mod glue;

@@ -1,0 +1,112 @@
+//! The proxy-wasm header-map serialization, decoded without trusting it: bounds are
+//! checked, and bytes that are not UTF-8 (obs-text is legal in HTTP header values) are
+//! replaced rather than unwrapped, so a client cannot trap the VM with one odd byte.
+//!
+//! Layout (little endian): `count: u32`, then `count` pairs of `(key_len: u32, value_len: u32)`,
+//! then each key and value followed by a NUL.
+
+fn u32_at(b: &[u8], at: usize) -> Option<usize> {
+    let bytes: [u8; 4] = b.get(at..at.checked_add(4)?)?.try_into().ok()?;
+    usize::try_from(u32::from_le_bytes(bytes)).ok()
+}
+
+fn text(b: &[u8]) -> String {
+    match std::str::from_utf8(b) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(b).into_owned(),
+    }
+}
+
+/// Decodes a serialized header map; a malformed one yields the pairs read so far.
+pub fn decode_pairs(b: &[u8]) -> Vec<(String, String)> {
+    let Some(count) = u32_at(b, 0) else {
+        return Vec::new();
+    };
+    let mut out = Vec::with_capacity(count.min(256));
+    let Some(mut p) = count.checked_mul(8).and_then(|n| n.checked_add(4)) else {
+        return out;
+    };
+    for i in 0..count {
+        let (Some(klen), Some(vlen)) = (u32_at(b, 4 + i * 8), u32_at(b, 8 + i * 8)) else {
+            break;
+        };
+        let Some(key) = p.checked_add(klen).and_then(|end| b.get(p..end)) else {
+            break;
+        };
+        p += klen + 1;
+        let Some(value) = p.checked_add(vlen).and_then(|end| b.get(p..end)) else {
+            break;
+        };
+        p += vlen + 1;
+        out.push((text(key), text(value)));
+    }
+    out
+}
+
+/// Encodes pairs in the same layout (for local replies).
+pub fn encode_pairs(pairs: &[(&str, &str)]) -> Vec<u8> {
+    let len = |n: usize| u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes();
+    let mut out = len(pairs.len()).to_vec();
+    for (k, v) in pairs {
+        out.extend(len(k.len()));
+        out.extend(len(v.len()));
+    }
+    for (k, v) in pairs {
+        out.extend(k.as_bytes());
+        out.push(0);
+        out.extend(v.as_bytes());
+        out.push(0);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encode_decode() {
+        let pairs = [("a", "1"), ("www-authenticate", "Bearer realm=\"x\"")];
+        let got = decode_pairs(&encode_pairs(&pairs));
+        assert_eq!(
+            got,
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<Vec<_>>()
+        );
+    }
+
+    fn encode(pairs: &[(&[u8], &[u8])]) -> Vec<u8> {
+        let mut out = (pairs.len() as u32).to_le_bytes().to_vec();
+        for (k, v) in pairs {
+            out.extend((k.len() as u32).to_le_bytes());
+            out.extend((v.len() as u32).to_le_bytes());
+        }
+        for (k, v) in pairs {
+            out.extend(*k);
+            out.push(0);
+            out.extend(*v);
+            out.push(0);
+        }
+        out
+    }
+
+    #[test]
+    fn round_trip_and_non_utf8() {
+        let b = encode(&[(b":path", b"/x"), (b"x-junk", b"caf\xe9")]);
+        let got = decode_pairs(&b);
+        assert_eq!(got[0], (":path".into(), "/x".into()));
+        assert_eq!(got[1].1, "caf\u{fffd}");
+    }
+
+    #[test]
+    fn truncated_and_hostile_inputs_do_not_panic() {
+        let b = encode(&[(b"a", b"b"), (b"c", b"d")]);
+        for cut in 0..b.len() {
+            let _ = decode_pairs(&b[..cut]);
+        }
+        assert!(decode_pairs(&[0xff, 0xff, 0xff, 0xff]).is_empty());
+        assert!(decode_pairs(&[]).is_empty());
+    }
+}
