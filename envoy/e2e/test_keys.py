@@ -155,3 +155,18 @@ def test_two_workers_share_one_fetch(envoy_factory, idp, echo):
     assert results_new.count(200) == 20
     assert idp.jwks_hits == 2
     assert e.log().count("from shared data") >= 1
+
+
+def test_unknown_kid_while_idp_stalls_is_refused_after_the_fetch_timeout(envoy_factory, idp, echo):
+    e, port = start(envoy_factory, idp, echo, remote(idp))
+    assert wait_for(lambda: request(port, "/", bearer(idp.eks_token()))[0] == 200)
+    idp.stall_seconds = 5
+    idp.set_mode("stall")
+    stranger = idp.rotate("k9")
+    t0 = time.time()
+    st, _, body = request(port, "/", bearer(idp.eks_token(key=stranger)))
+    waited = time.time() - t0
+    assert (st, code(body)) == (401, "unknown_kid")
+    assert 0.8 < waited < 3.5, waited  # paused for the 1 s fetch timeout, not for the stalled IdP
+    # Keys already known keep working during the stall.
+    assert request(port, "/", bearer(idp.eks_token(key=idp.keys[0])))[0] == 200

@@ -32,6 +32,9 @@ const CREATE_CAS: u32 = u32::MAX;
 /// Largest JWKS or discovery response read from the host.
 const MAX_BODY: usize = 1 << 20;
 const TICK_MS: u64 = 1000;
+/// Most requests one worker keeps paused for keys; beyond it they are decided at once,
+/// so a flood of unknown `kid`s during a slow fetch cannot pile up memory.
+const MAX_WAITERS: usize = 1024;
 const FAST_TICK_MS: u64 = 100;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -299,7 +302,7 @@ impl Http {
             }
         };
         match deadline {
-            Some(deadline) => {
+            Some(deadline) if st.waiters.len() < MAX_WAITERS => {
                 log::debug!(
                     "jwtgate: request {} waits for keys of provider {i}",
                     self.ctx
@@ -313,7 +316,7 @@ impl Http {
                 set_tick(&mut st);
                 Action::Pause
             }
-            None => {
+            _ => {
                 let outcome = match &st.gate {
                     Some(g) => g.check(&headers, now / 1000, false),
                     None => Outcome::Deny(Denial::Invalid(jwtgate::ErrorCode::NoUsableKeys)),
