@@ -94,6 +94,16 @@ function renameFields(error) {
 
 const decoder = new TextDecoder();
 
+// Results are deep-frozen: with a cache, one token's result is shared by every request
+// that presents it, and a handler must not be able to change what another one sees.
+function deepFreeze(value) {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key in value) deepFreeze(value[key]);
+  }
+  return value;
+}
+
 // base64url -> bytes, only for segments the core has already verified as canonical.
 function b64urlBytes(s) {
   const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((s.length + 3) % 4));
@@ -107,18 +117,20 @@ function headerOf(token) {
 }
 
 /**
- * What `verify` returns. `payload` is a plain object parsed from the exact signed JSON;
- * `header` is decoded on first access (most callers never read it, so it costs nothing then).
+ * What `verify` returns. `payload` is a plain (frozen) object parsed from the exact signed
+ * JSON; `header` is decoded on first access (most callers never read it, so it costs
+ * nothing then).
  */
 class VerifyResult {
   #token;
   #header;
   constructor(token, payload) {
     this.#token = token;
-    this.payload = payload;
+    this.payload = deepFreeze(payload);
+    Object.freeze(this);
   }
   get header() {
-    return (this.#header ??= headerOf(this.#token));
+    return (this.#header ??= deepFreeze(headerOf(this.#token)));
   }
   /** jose's name for the same thing. */
   get protectedHeader() {
@@ -137,7 +149,7 @@ class JwsResult {
     this.payload = payload;
   }
   get header() {
-    return (this.#header ??= headerOf(this.#token));
+    return (this.#header ??= deepFreeze(headerOf(this.#token)));
   }
   get protectedHeader() {
     return this.header;
@@ -158,6 +170,11 @@ export class Verifier {
   #core;
   #remote;
   #remoteVersion = -1;
+  // With a cache: token -> its VerifyResult. The core still judges every call (`check`:
+  // time, keys); this only saves copying the payload out of wasm and parsing it again,
+  // which is most of the cost of a cache hit.
+  #results;
+  #resultsMax = 0;
 
   constructor(options = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('Verifier options must be an object');
@@ -168,6 +185,10 @@ export class Verifier {
       this.#core = new Core(policy, cacheSize);
     } catch (e) {
       throw renameFields(decodeError(e));
+    }
+    if (cacheSize > 0) {
+      this.#results = new Map();
+      this.#resultsMax = cacheSize;
     }
     if (jwks instanceof RemoteJwks) this.#remote = jwks;
     else if (jwks !== undefined) this.setJwks(jwks);
@@ -213,9 +234,24 @@ export class Verifier {
     if (typeof token !== 'string') throw new JwtError('malformed', 'the token must be a string');
     const now = timeOf(options);
     if (this.#remote !== undefined) this.#syncRemote();
+    const results = this.#results;
+    if (results !== undefined) {
+      const known = results.get(token);
+      if (known !== undefined) {
+        if (this.#core.check(token, now)) return known;
+        results.delete(token);
+        throw this.#noKeysWhy(decodeError(this.#core.last_error()));
+      }
+    }
     const json = this.#core.verify(token, now);
     if (json === undefined) throw this.#noKeysWhy(decodeError(this.#core.last_error()));
-    return new VerifyResult(token, JSON.parse(json));
+    const result = new VerifyResult(token, JSON.parse(json));
+    if (results !== undefined) {
+      // First in, first out, like the core's cache; Map keeps insertion order.
+      if (results.size >= this.#resultsMax) results.delete(results.keys().next().value);
+      results.set(token, result);
+    }
+    return result;
   }
 
   /**

@@ -106,8 +106,8 @@ export interface VerifyResult<P = JWTPayload> {
   readonly header: JWSHeader;
   /** jose's name for `header`. */
   readonly protectedHeader: JWSHeader;
-  /** The claims, a plain object parsed from the exact signed JSON. */
-  payload: P;
+  /** The claims: a plain object parsed from the exact signed JSON, deep-frozen. */
+  readonly payload: P;
 }
 
 export interface JwsResult {

@@ -132,6 +132,23 @@ impl Core {
         }
     }
 
+    /// Full verification without returning the payload: for tokens whose payload JS
+    /// already holds (the payload is a function of the token bytes, so only the verdict
+    /// can change, with time or keys). On `false`, see `last_error`.
+    pub fn check(&mut self, token: &str, now: f64) -> bool {
+        let Some(v) = &self.verifier else {
+            self.last_error = no_keys();
+            return false;
+        };
+        match v.verify(token, secs(now)) {
+            Ok(_) => true,
+            Err(e) => {
+                self.last_error = encode(&e);
+                false
+            }
+        }
+    }
+
     /// Signature-only verification: `Some(payload bytes)` or `None` (see `last_error`).
     pub fn verify_jws(&mut self, token: &str) -> Option<Vec<u8>> {
         let Some(v) = &self.verifier else {

@@ -139,3 +139,30 @@ test('CommonJS require works (Node >= 20.19 loads the ESM entry)', () => {
 test('RemoteJwks needs a fetch', () => {
   assert.throws(() => new RemoteJwks('https://idp.test/jwks', { fetch: null }), TypeError);
 });
+
+test('results are frozen, so a shared cached result cannot be changed by one caller', () => {
+  const v = new Verifier({ ...opts, cacheSize: 8 });
+  const a = v.verify(fx.tokens.good, at);
+  assert.ok(Object.isFrozen(a.payload) && Object.isFrozen(a.payload['kubernetes.io']) && Object.isFrozen(a.header));
+  assert.throws(() => { a.payload.sub = 'admin'; }, TypeError);
+  assert.equal(v.verify(fx.tokens.good, at).payload.sub, 'system:serviceaccount:payments:api');
+});
+
+test('a cached result is still judged on every call: time and key changes apply', () => {
+  const v = new Verifier({ ...opts, cacheSize: 8 });
+  v.verify(fx.tokens.good, at);
+  rejects(() => v.verify(fx.tokens.good, { now: fx.now + 7200 }), 'expired');
+  v.verify(fx.tokens.good, at);
+  v.setJwks(fx.jwksK2Only);
+  rejects(() => v.verify(fx.tokens.good, at), 'unknown_kid');
+  v.setJwks(fx.jwks);
+  assert.equal(v.verify(fx.tokens.good, at).header.kid, 'k1');
+});
+
+test('the result cache is bounded', () => {
+  const k = makeKey('many');
+  const v = new Verifier({ jwks: { keys: [k.jwk] }, cacheSize: 3 });
+  const tokens = Array.from({ length: 10 }, (_, i) => signToken(k, claims({ jti: String(i) })));
+  for (const t of tokens) v.verify(t, at);
+  for (const t of tokens) assert.equal(v.verify(t, at).payload.jti, String(tokens.indexOf(t)));
+});
