@@ -1,0 +1,357 @@
+//! The jwtgate filter's fetched keys through the harness (issue 4, "Key sources"): a JWKS URL
+//! fetched by callout, refresh honouring `Cache-Control` within bounds, refetch on an unknown
+//! `kid` with the request paused and a cooldown, last good keys kept through outages and
+//! garbage, retry backoff, OIDC discovery, and one fetch shared by every worker.
+//!
+//! The mock IdP is the test itself: it reads `pending_callouts()` and answers them.
+
+mod envoy_common;
+
+use std::time::Duration;
+
+use envoy_common::*;
+use jwtgate_harness::{Host, LogLevel, StreamState};
+use serde_json::{json, Value};
+
+/// A remote provider with refresh bounds, required on every path.
+fn remote(bounds: Value) -> String {
+    let mut p = remote_provider(json!({ "issuer": ISSUER }));
+    merge(&mut p, json!({ "remote_jwks": bounds }));
+    single(p)
+}
+
+fn main_only() -> String {
+    jwks_with("rotation", &["main"])
+}
+
+fn both_keys() -> String {
+    jwks_text("rotation")
+}
+
+fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+/// `ok` or the denial code, for a finished request with `token` on worker `w`.
+fn check(host: &mut Host, w: usize, token: &str) -> String {
+    let out = bearer(host, w, token);
+    assert_ne!(out.state, StreamState::Paused, "unexpected wait for keys");
+    let v = verdict(&out);
+    host.finish(out.stream).unwrap();
+    v
+}
+
+/// Advances one second at a time until a callout is pending; returns the seconds waited.
+fn seconds_until_callout(host: &mut Host, limit: u64) -> Option<u64> {
+    for s in 1..=limit {
+        host.advance(secs(1)).unwrap();
+        if !host.pending_callouts().is_empty() {
+            return Some(s);
+        }
+    }
+    None
+}
+
+#[test]
+fn the_jwks_is_fetched_through_the_cluster_and_a_waiting_request_resumes() {
+    let mut host = host(&remote(json!({})));
+    let calls = host.pending_callouts();
+    assert_eq!(calls.len(), 1, "one fetch at start: {calls:#?}");
+    let c = &calls[0];
+    assert_eq!(c.upstream, "idp");
+    assert_eq!(c.header(":method").as_deref(), Some("GET"));
+    assert_eq!(c.header(":path").as_deref(), Some("/jwks"));
+    assert_eq!(c.header(":authority").as_deref(), Some("idp.local"));
+    assert_eq!(c.timeout, secs(5));
+
+    // A request before the keys arrive waits for them.
+    let out = bearer(&mut host, 0, &valid_token());
+    assert_eq!(out.state, StreamState::Paused);
+    assert!(out.local_response.is_none());
+    Idp::serve_jwks(&mut host, &both_keys(), Some("max-age=300"));
+    let s = host.stream(out.stream).unwrap();
+    assert_eq!(s.state, StreamState::Flowing, "{:?}", s.local_response);
+    assert_eq!(s.resumed, 1);
+    host.finish(out.stream).unwrap();
+
+    assert_eq!(check(&mut host, 0, &valid_token()), "ok");
+    assert!(host.pending_callouts().is_empty(), "no fetch per request");
+    host.advance(secs(2)).unwrap();
+    assert_eq!(counter(&host, "jwtgate.jwks_fetch_ok"), 1);
+}
+
+#[test]
+fn cache_control_max_age_sets_the_next_fetch_within_bounds() {
+    let mut host = host(&remote(json!({
+        "cache_duration": "300s",
+        "min_cache_duration": "10s",
+        "max_cache_duration": "3600s",
+    })));
+    // (Cache-Control, seconds until the next fetch)
+    let steps = [
+        (Some("public, max-age=120"), 120),
+        (Some("max-age=1"), 10),
+        (None, 300),
+        (Some("max-age=999999"), 3600),
+        (Some("no-store"), 10),
+        (Some("private, s-maxage=45, max-age=90"), 45),
+        (Some("garbage, max-age=x"), 300),
+    ];
+    Idp::serve_jwks(&mut host, &both_keys(), steps[0].0);
+    for (i, (cc, wait)) in steps.iter().enumerate() {
+        // One second at a time, so a fetch is seen the second it starts.
+        assert_eq!(
+            seconds_until_callout(&mut host, 4000),
+            Some(*wait),
+            "step {i}: Cache-Control {cc:?}"
+        );
+        let next = steps.get(i + 1).and_then(|s| s.0);
+        Idp::serve_jwks(&mut host, &both_keys(), next);
+    }
+}
+
+#[test]
+fn an_unknown_kid_pauses_the_request_for_one_refetch_then_resumes() {
+    let mut host = host(&remote(json!({ "refetch_cooldown": "30s" })));
+    Idp::serve_jwks(&mut host, &main_only(), Some("max-age=3600"));
+    assert_eq!(check(&mut host, 0, &valid_token()), "ok");
+
+    // The IdP rotated: the new kid is unknown here.
+    let out = bearer(&mut host, 0, &rotated_token());
+    assert_eq!(out.state, StreamState::Paused);
+    assert_eq!(host.pending_callouts().len(), 1, "exactly one refetch");
+    // A second request for the same kid joins the fetch in flight.
+    let out2 = bearer(&mut host, 0, &rotated_token());
+    assert_eq!(out2.state, StreamState::Paused);
+    assert_eq!(host.pending_callouts().len(), 1, "still one refetch");
+    Idp::serve_jwks(&mut host, &both_keys(), Some("max-age=3600"));
+    for id in [out.stream, out2.stream] {
+        let s = host.finish(id).unwrap();
+        assert_eq!(s.resumed, 1);
+        assert!(s.local_response.is_none(), "{:?}", s.local_response);
+    }
+    assert_eq!(check(&mut host, 0, &rotated_token()), "ok");
+    assert_eq!(check(&mut host, 0, &valid_token()), "ok");
+}
+
+#[test]
+fn an_unknown_kid_still_unknown_after_the_refetch_is_rejected_and_cooled_down() {
+    let mut host = host(&remote(json!({ "refetch_cooldown": "30s" })));
+    Idp::serve_jwks(&mut host, &main_only(), Some("max-age=3600"));
+    let out = bearer(&mut host, 0, &rotated_token());
+    assert_eq!(out.state, StreamState::Paused);
+    Idp::serve_jwks(&mut host, &main_only(), Some("max-age=3600"));
+    let s = host.finish(out.stream).unwrap();
+    let r = s.local_response.expect("rejected after the refetch");
+    assert_eq!((r.status, code(&r).as_str()), (401, "unknown_kid"));
+
+    // Within the cooldown: rejected at once, no fetch.
+    host.advance(secs(10)).unwrap();
+    assert_eq!(check(&mut host, 0, &rotated_token()), "unknown_kid");
+    assert!(host.pending_callouts().is_empty(), "cooldown ignored");
+
+    // After it: one more refetch.
+    host.advance(secs(21)).unwrap();
+    let out = bearer(&mut host, 0, &rotated_token());
+    assert_eq!(out.state, StreamState::Paused);
+    Idp::serve_jwks(&mut host, &both_keys(), Some("max-age=3600"));
+    assert!(host.finish(out.stream).unwrap().local_response.is_none());
+}
+
+#[test]
+fn an_outage_or_garbage_keeps_the_last_good_keys() {
+    let mut host = host(&remote(json!({
+        "min_cache_duration": "10s",
+        "retry_initial": "1s",
+        "retry_max": "1s",
+    })));
+    Idp::serve_jwks(&mut host, &both_keys(), Some("max-age=10"));
+    host.advance(secs(10)).unwrap();
+    let answers: [(&str, u16, &[u8]); 6] = [
+        ("reset", 0, b""),
+        ("500", 500, b"oops"),
+        ("not JSON", 200, b"<html>"),
+        ("no usable keys", 200, br#"{"keys":[]}"#),
+        ("wrong shape", 200, br#"{"keys":{"kty":"RSA"}}"#),
+        ("empty", 200, b""),
+    ];
+    for (what, status, body) in answers {
+        let calls = host.pending_callouts();
+        assert_eq!(calls.len(), 1, "{what}: {calls:#?}");
+        if status == 0 {
+            host.fail_callout(calls[0].id).unwrap();
+        } else {
+            host.answer_callout(calls[0].id, status, &[], body).unwrap();
+        }
+        assert_eq!(check(&mut host, 0, &valid_token()), "ok", "{what}");
+        assert_eq!(check(&mut host, 0, &rotated_token()), "ok", "{what}");
+        host.advance(secs(1)).unwrap();
+    }
+    assert_eq!(counter(&host, "jwtgate.jwks_fetch_failed"), 6);
+    assert_eq!(counter(&host, "jwtgate.jwks_fetch_ok"), 1);
+    assert!(host.logged(LogLevel::Warn, "keeping the last good keys"));
+}
+
+#[test]
+fn failed_fetches_back_off_exponentially_up_to_the_maximum() {
+    let mut host = host(&remote(json!({ "retry_initial": "1s", "retry_max": "8s" })));
+    let mut waits = Vec::new();
+    assert_eq!(Idp::fail_all(&mut host), 1);
+    for _ in 0..6 {
+        waits.push(seconds_until_callout(&mut host, 100).expect("a retry"));
+        assert_eq!(Idp::fail_all(&mut host), 1);
+    }
+    assert_eq!(waits, [1, 2, 4, 8, 8, 8]);
+    // A success resets the backoff to the cache duration.
+    let _ = seconds_until_callout(&mut host, 100);
+    Idp::serve_jwks(&mut host, &both_keys(), Some("max-age=60"));
+    assert_eq!(seconds_until_callout(&mut host, 100), Some(60));
+}
+
+#[test]
+fn starting_without_the_idp_fails_closed_unless_configured_open() {
+    let mut host = host(&remote(json!({})));
+    Idp::fail_all(&mut host);
+    assert_eq!(check(&mut host, 0, &valid_token()), "no_usable_keys");
+
+    let mut p = remote_provider(json!({ "issuer": ISSUER, "fail_open_without_keys": true }));
+    merge(&mut p, json!({}));
+    let mut host = self::host(&single(p));
+    Idp::fail_all(&mut host);
+    assert_eq!(check(&mut host, 0, &valid_token()), "ok");
+}
+
+#[test]
+fn a_timed_out_fetch_counts_as_a_failure() {
+    let mut host = host(&remote(json!({ "retry_initial": "1s" })));
+    // Nobody answers: the callout times out after 5 s.
+    host.advance(secs(6)).unwrap();
+    assert_eq!(counter(&host, "jwtgate.jwks_fetch_failed"), 1);
+}
+
+#[test]
+fn oidc_discovery_finds_the_jwks_uri() {
+    let mut host = host(&single(json!({
+        "issuer": ISSUER,
+        "oidc_discovery": { "issuer_uri": "https://idp.local/tenant", "cluster": "idp" },
+    })));
+    let calls = host.pending_callouts();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        calls[0].header(":path").as_deref(),
+        Some("/tenant/.well-known/openid-configuration")
+    );
+    assert_eq!(calls[0].header(":authority").as_deref(), Some("idp.local"));
+    let doc = json!({
+        "issuer": "https://idp.local/tenant",
+        "jwks_uri": "https://keys.idp.local/tenant/jwks",
+    })
+    .to_string();
+    host.answer_callout(calls[0].id, 200, &[], doc.as_bytes())
+        .unwrap();
+    let calls = host.pending_callouts();
+    assert_eq!(calls.len(), 1, "then the JWKS");
+    assert_eq!(calls[0].header(":path").as_deref(), Some("/tenant/jwks"));
+    assert_eq!(
+        calls[0].header(":authority").as_deref(),
+        Some("keys.idp.local")
+    );
+    Idp::serve_jwks(&mut host, &both_keys(), Some("max-age=60"));
+    assert_eq!(check(&mut host, 0, &valid_token()), "ok");
+
+    // The refresh goes straight to the known jwks_uri.
+    assert_eq!(seconds_until_callout(&mut host, 100), Some(60));
+    assert_eq!(
+        host.pending_callouts()[0].header(":path").as_deref(),
+        Some("/tenant/jwks")
+    );
+}
+
+#[test]
+fn a_discovery_document_for_another_issuer_is_refused() {
+    let mut host = host(&single(json!({
+        "issuer": ISSUER,
+        "oidc_discovery": { "issuer_uri": "https://idp.local/tenant", "cluster": "idp" },
+    })));
+    let calls = host.pending_callouts();
+    let doc = json!({ "issuer": "https://evil.example", "jwks_uri": "https://evil.example/jwks" });
+    host.answer_callout(calls[0].id, 200, &[], doc.to_string().as_bytes())
+        .unwrap();
+    assert!(
+        host.pending_callouts().is_empty(),
+        "followed a foreign jwks_uri"
+    );
+    assert_eq!(check(&mut host, 0, &valid_token()), "no_usable_keys");
+}
+
+#[test]
+fn two_workers_share_one_fetch() {
+    let mut host = host_with(2, &remote(json!({ "min_cache_duration": "10s" })));
+    assert_eq!(
+        host.pending_callouts().len(),
+        1,
+        "one fetch for two workers"
+    );
+
+    // Both workers have a request waiting; one answer serves both.
+    let a = bearer(&mut host, 0, &valid_token());
+    let b = bearer(&mut host, 1, &valid_token());
+    assert_eq!(
+        (a.state, b.state),
+        (StreamState::Paused, StreamState::Paused)
+    );
+    assert_eq!(host.pending_callouts().len(), 1, "still one fetch");
+    Idp::serve_jwks(&mut host, &main_only(), Some("max-age=60"));
+    // The other worker sees the shared keys on its next (fast) tick.
+    host.advance(Duration::from_millis(200)).unwrap();
+    for id in [a.stream, b.stream] {
+        let s = host.finish(id).unwrap();
+        assert!(s.local_response.is_none(), "{:?}", s.local_response);
+        assert_eq!(s.resumed, 1);
+    }
+    assert_eq!(check(&mut host, 1, &valid_token()), "ok");
+    assert!(host.pending_callouts().is_empty());
+
+    // Each refresh is one fetch, whichever worker makes it; both see the new keys.
+    for round in 0..3 {
+        assert_eq!(
+            seconds_until_callout(&mut host, 100),
+            Some(60),
+            "round {round}"
+        );
+        assert_eq!(host.pending_callouts().len(), 1, "round {round}");
+        Idp::serve_jwks(&mut host, &both_keys(), Some("max-age=60"));
+        host.advance(secs(1)).unwrap();
+        for w in 0..2 {
+            assert_eq!(check(&mut host, w, &rotated_token()), "ok", "worker {w}");
+        }
+    }
+    host.advance(secs(1)).unwrap();
+    assert_eq!(counter(&host, "jwtgate.jwks_fetch_ok"), 4);
+}
+
+#[test]
+fn workers_reparse_shared_keys_only_when_their_version_changes() {
+    let mut host = host_with(2, &remote(json!({ "min_cache_duration": "10s" })));
+    Idp::serve_jwks(&mut host, &main_only(), Some("max-age=10"));
+    host.advance(secs(1)).unwrap();
+    let installs = |host: &Host| {
+        host.logs()
+            .iter()
+            .filter(|l| l.message.contains("from shared data"))
+            .count()
+    };
+    assert_eq!(installs(&host), 1, "worker 1 installed version 1");
+    // The same document again: same version, nothing re-parsed.
+    for _ in 0..3 {
+        seconds_until_callout(&mut host, 100).unwrap();
+        Idp::serve_jwks(&mut host, &main_only(), Some("max-age=10"));
+        host.advance(secs(1)).unwrap();
+    }
+    assert_eq!(installs(&host), 1, "{:#?}", host.logs());
+    // A new document: one more install on the worker that did not fetch it.
+    seconds_until_callout(&mut host, 100).unwrap();
+    Idp::serve_jwks(&mut host, &both_keys(), Some("max-age=10"));
+    host.advance(secs(1)).unwrap();
+    assert_eq!(installs(&host), 2);
+}
