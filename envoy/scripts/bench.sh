@@ -15,3 +15,12 @@ if ! cargo build -p jwtgate-envoy --release --target wasm32-wasip1 >"$log" 2>&1;
 fi
 rm -f "$log"
 timeout 600 .venv/bin/python envoy/scripts/bench.py
+
+# RSA inside the VM vs Envoy's verify_signature foreign function (BoringSSL).
+log="$(mktemp)"
+if ! CARGO_TARGET_DIR=target/ffi-bench cargo build --manifest-path envoy/ffi-bench/Cargo.toml \
+    --release --target wasm32-wasip1 >"$log" 2>&1; then
+  cat "$log"; rm -f "$log"; exit 1
+fi
+rm -f "$log"
+timeout 300 .venv/bin/python envoy/scripts/ffi_bench.py
