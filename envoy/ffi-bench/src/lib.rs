@@ -64,21 +64,35 @@ fn foreign(key_tag: u8, key: &[u8], sig: &[u8], signing_input: &[u8], n: u32) ->
 
 impl RootContext for Bench {
     fn on_configure(&mut self, _: usize) -> bool {
-        let Ok(Some(cfg)) = hostcalls::get_buffer(BufferType::PluginConfiguration, 0, usize::MAX) else {
-            return false;
-        };
-        let Ok(v) = serde_json::from_slice::<serde_json::Value>(&cfg) else { return false };
-        let (Some(token), Some(pem), Some(der), Some(n)) =
-            (v["token"].as_str(), v["pem"].as_str(), v["der"].as_str(), v["n"].as_u64())
+        let Ok(Some(cfg)) = hostcalls::get_buffer(BufferType::PluginConfiguration, 0, usize::MAX)
         else {
             return false;
         };
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(&cfg) else {
+            return false;
+        };
+        let (Some(token), Some(pem), Some(der), Some(n)) = (
+            v["token"].as_str(),
+            v["pem"].as_str(),
+            v["der"].as_str(),
+            v["n"].as_u64(),
+        ) else {
+            return false;
+        };
         let n = u32::try_from(n).unwrap_or(100).max(1);
-        let Ok(der) = base64::engine::general_purpose::STANDARD.decode(der) else { return false };
-        let Ok(keys) = jwtgate::KeySet::from_jwks(v["jwks"].to_string().as_bytes()) else { return false };
+        let Ok(der) = base64::engine::general_purpose::STANDARD.decode(der) else {
+            return false;
+        };
+        let Ok(keys) = jwtgate::KeySet::from_jwks(v["jwks"].to_string().as_bytes()) else {
+            return false;
+        };
         let verifier = jwtgate::Verifier::new(keys, jwtgate::Policy::new().require_exp(false));
-        let Some((signing_input, sig)) = token.rsplit_once('.') else { return false };
-        let Ok(sig) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(sig) else { return false };
+        let Some((signing_input, sig)) = token.rsplit_once('.') else {
+            return false;
+        };
+        let Ok(sig) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(sig) else {
+            return false;
+        };
 
         let mut core_ok = 0u32;
         let t0 = now_ns();
