@@ -17,7 +17,7 @@
 // which drags in Debug formatting, Unicode tables and path strings (tens of KB). Our
 // handler traps instead; no input can panic anyway, so it only guards against bugs.
 #![cfg_attr(target_arch = "wasm32", no_std)]
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 
@@ -36,10 +36,9 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
     core::arch::wasm32::unreachable()
 }
 
-// The allocator std uses on wasm32. `unsafe` only in its required static declaration.
+// The allocator std uses on wasm32.
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
-#[allow(unsafe_code)]
 static ALLOC: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 
 /// `"code\nreason"`: the one error shape JS turns into a `JwtError`.

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Benchmarks the npm package in Node against jose, fast-jwt, jsonwebtoken and bare
+# signature checks (bench/bench.mjs), then prints the package sizes. Not a test: it only
+# reports. Extra arguments go to bench.mjs (--seconds N, --rounds N, --json FILE).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+bash scripts/build.sh
+node bench/bench.mjs "$@"
