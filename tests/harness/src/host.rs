@@ -858,6 +858,13 @@ impl Host {
         lock(&self.shared).shared_data.get(key).cloned()
     }
 
+    /// Every shared-data key, sorted (to find a record a filter names after a hash).
+    pub fn shared_data_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = lock(&self.shared).shared_data.keys().cloned().collect();
+        keys.sort();
+        keys
+    }
+
     /// Writes shared data unconditionally (as another plugin or a previous VM would);
     /// returns the new CAS number.
     pub fn set_shared_data(&mut self, key: &str, value: impl AsRef<[u8]>) -> u32 {

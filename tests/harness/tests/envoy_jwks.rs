@@ -355,3 +355,173 @@ fn workers_reparse_shared_keys_only_when_their_version_changes() {
     host.advance(secs(1)).unwrap();
     assert_eq!(installs(&host), 2);
 }
+
+#[test]
+fn a_request_waiting_on_a_stalled_idp_is_decided_when_the_fetch_times_out() {
+    let mut host = host(&remote(json!({})));
+    let out = bearer(&mut host, 0, &valid_token());
+    assert_eq!(out.state, StreamState::Paused);
+    // Nobody answers: the 5 s callout timeout passes, then the request is refused.
+    host.advance(secs(6)).unwrap();
+    let s = host.stream(out.stream).unwrap();
+    assert_eq!(s.state, StreamState::Responded);
+    let r = s.local_response.as_ref().unwrap();
+    assert_eq!((r.status, code(r).as_str()), (401, "no_usable_keys"));
+}
+
+#[test]
+fn a_client_leaving_while_its_request_waits_is_forgotten() {
+    let mut host = host(&remote(json!({})));
+    let out = bearer(&mut host, 0, &valid_token());
+    assert_eq!(out.state, StreamState::Paused);
+    let gone = host.finish(out.stream).unwrap();
+    assert!(gone.local_response.is_none());
+    // The answer arrives after the stream is gone; the filter must not touch it.
+    Idp::serve_jwks(&mut host, &both_keys(), Some("max-age=60"));
+    host.advance(secs(2)).unwrap();
+    assert_eq!(check(&mut host, 0, &valid_token()), "ok");
+    assert!(!host.logged(LogLevel::Warn, "cannot resume"));
+}
+
+#[test]
+fn a_configuration_push_keeps_fetched_keys_unless_the_source_changes() {
+    let config = remote(json!({}));
+    let mut host = host(&config);
+    Idp::serve_jwks(&mut host, &both_keys(), Some("max-age=600"));
+    // The same source again (a push that changed something else): no refetch.
+    assert!(host.configure(&config).unwrap());
+    assert!(
+        host.pending_callouts().is_empty(),
+        "refetched on a same-source push"
+    );
+    assert_eq!(check(&mut host, 0, &valid_token()), "ok");
+    // Another URL: its own fetch.
+    let moved = config.replace("http://idp.local/jwks", "http://idp.local/v2/jwks");
+    assert!(host.configure(&moved).unwrap());
+    let calls = host.pending_callouts();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].header(":path").as_deref(), Some("/v2/jwks"));
+}
+
+#[test]
+fn a_failed_jwks_fetch_after_discovery_rediscovers() {
+    let mut host = host(&single(json!({
+        "issuer": ISSUER,
+        "oidc_discovery": {
+            "issuer_uri": "https://idp.local/tenant", "cluster": "idp",
+            "min_cache_duration": "10s", "retry_initial": "1s",
+        },
+    })));
+    let doc = json!({
+        "issuer": "https://idp.local/tenant",
+        "jwks_uri": "https://idp.local/tenant/jwks",
+    })
+    .to_string();
+    let c = host.pending_callouts().remove(0);
+    host.answer_callout(c.id, 200, &[], doc.as_bytes()).unwrap();
+    Idp::serve_jwks(&mut host, &both_keys(), Some("max-age=10"));
+    assert_eq!(seconds_until_callout(&mut host, 100), Some(10));
+    Idp::fail_all(&mut host);
+    // The JWKS URL may have moved: the retry asks the discovery document again.
+    seconds_until_callout(&mut host, 100).unwrap();
+    assert_eq!(
+        host.pending_callouts()[0].header(":path").as_deref(),
+        Some("/tenant/.well-known/openid-configuration")
+    );
+    assert_eq!(
+        check(&mut host, 0, &valid_token()),
+        "ok",
+        "last good keys kept"
+    );
+}
+
+/// The shared record of the only remote provider (its key is named after a hash).
+fn record_key(host: &Host) -> String {
+    let keys: Vec<String> = host
+        .shared_data_keys()
+        .into_iter()
+        .filter(|k| k.starts_with("jwtgate.keys.p."))
+        .collect();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    keys[0].clone()
+}
+
+#[test]
+fn keys_published_by_another_vm_are_installed_without_a_fetch() {
+    let mut host = host(&remote(json!({})));
+    Idp::serve_jwks(&mut host, &main_only(), Some("max-age=3600"));
+    let key = record_key(&host);
+    let (bytes, _) = host.shared_data(&key).unwrap();
+    let mut record: Value = serde_json::from_slice(&bytes).expect("a JSON record");
+    // Another VM (a worker of another listener, a restarted one) fetched newer keys.
+    record["jwks"] = json!(both_keys());
+    record["version"] = json!(record["version"].as_u64().unwrap() + 1);
+    host.set_shared_data(&key, record.to_string());
+    host.advance(secs(1)).unwrap();
+    assert_eq!(check(&mut host, 0, &rotated_token()), "ok");
+    assert!(host.pending_callouts().is_empty(), "fetched anyway");
+}
+
+#[test]
+fn a_corrupt_shared_record_neither_traps_nor_loses_the_keys() {
+    let mut host = host_with(2, &remote(json!({ "min_cache_duration": "10s" })));
+    Idp::serve_jwks(&mut host, &both_keys(), Some("max-age=10"));
+    host.advance(secs(1)).unwrap();
+    let key = record_key(&host);
+    for garbage in [
+        &b""[..],
+        b"not json",
+        b"[]",
+        br#"{"version":"x","jwks":5}"#,
+        br#"{"version":99,"jwks":"{\"keys\":[]}"}"#,
+        br#"{"version":100,"jwks":"garbage","lease_until":18446744073709551615}"#,
+        b"\xff\xfe",
+    ] {
+        host.set_shared_data(&key, garbage);
+        host.advance(secs(1)).unwrap();
+        for w in 0..2 {
+            assert_eq!(
+                check(&mut host, w, &valid_token()),
+                "ok",
+                "{:?}",
+                garbage.escape_ascii().to_string()
+            );
+        }
+    }
+    // And the refresh cycle recovers: a fetch comes and its keys are installed.
+    // (Overwriting the record also wiped its lease, so each worker may have one in flight.)
+    assert!(seconds_until_callout(&mut host, 400).is_some());
+    for c in host.pending_callouts() {
+        host.answer_callout(c.id, 200, &[], both_keys().as_bytes())
+            .unwrap();
+    }
+    host.advance(secs(1)).unwrap();
+    for w in 0..2 {
+        assert_eq!(check(&mut host, w, &rotated_token()), "ok");
+    }
+}
+
+#[test]
+fn requests_waiting_for_keys_are_capped_per_worker() {
+    let mut host = host(&remote(json!({})));
+    let mut paused = Vec::new();
+    let mut refused = 0;
+    for _ in 0..1100 {
+        let out = bearer(&mut host, 0, &valid_token());
+        match out.state {
+            StreamState::Paused => paused.push(out.stream),
+            StreamState::Responded => {
+                assert_eq!(code(out.local_response.as_ref().unwrap()), "no_usable_keys");
+                refused += 1;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!((paused.len(), refused), (1024, 76));
+    Idp::serve_jwks(&mut host, &both_keys(), Some("max-age=60"));
+    for id in paused {
+        let s = host.finish(id).unwrap();
+        assert_eq!(s.resumed, 1);
+        assert!(s.local_response.is_none());
+    }
+}

@@ -572,6 +572,35 @@ fn allow_missing_and_allow_missing_or_failed() {
 }
 
 #[test]
+fn output_headers_are_removed_when_the_provider_did_not_verify() {
+    let config = json!({
+        "providers": { "p": main_provider(json!({
+            "claim_to_headers": [ { "header_name": "x-sub", "claim_name": "sub" } ],
+            "forward_payload_header": "x-jwt-payload",
+        })) },
+        "rules": [ { "match": { "prefix": "/" }, "requires": { "requires_any": { "requirements": [
+            { "provider_name": "p" }, { "allow_missing_or_failed": {} } ] } } } ],
+    })
+    .to_string();
+    let mut host = host(&config);
+    let forged = [
+        ("x-sub", "admin"),
+        ("x-jwt-payload", "eyJzdWIiOiJhZG1pbiJ9"),
+    ];
+    for auth in [None, Some("Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln")] {
+        let mut h = forged.to_vec();
+        if let Some(a) = auth {
+            h.push(("authorization", a));
+        }
+        let out = get(&mut host, 0, "/api", &h);
+        assert!(allowed(&out), "{auth:?}");
+        let s = host.finish(out.stream).unwrap();
+        assert_eq!(s.request_header("x-sub"), None, "{auth:?}");
+        assert_eq!(s.request_header("x-jwt-payload"), None, "{auth:?}");
+    }
+}
+
+#[test]
 fn cors_preflight_bypasses_the_check_when_configured() {
     let preflight = [
         (":method", "OPTIONS"),
