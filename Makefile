@@ -8,7 +8,7 @@ NO_STD_TARGETS := thumbv7em-none-eabi wasm32-unknown-unknown wasm32-wasip1
 FUZZ_SECONDS ?= 10
 
 .PHONY: all test demo bench soak fuzz setup-rust lint check-no-std test-core test-vectors \
-        test-harness test-envoy test-js test-fuzz vectors envoy-filter
+        test-harness test-envoy test-js test-fuzz vectors deny audit
 
 all: test
 
@@ -25,7 +25,7 @@ setup-rust:
 ## ---- tests ----------------------------------------------------------------
 
 # Every test; the README and .ci/run call exactly this.
-test: lint check-no-std test-core test-vectors test-harness test-fuzz test-envoy test-js
+test: lint deny check-no-std test-core test-vectors test-harness test-fuzz test-envoy test-js
 	@echo "make test: every suite passed"
 
 lint: setup-rust
@@ -68,6 +68,15 @@ test-envoy: setup-rust
 # The npm package in Node, Deno, Bun, workerd and headless Chromium.
 test-js: setup-rust
 	wasm-js/scripts/test.sh
+
+# Licenses, banned crates and sources (offline). Advisories need the RustSec database: `make audit`.
+deny:
+	@command -v cargo-deny >/dev/null || $(CARGO) install cargo-deny --locked
+	$(CARGO) deny --offline check licenses bans sources
+
+audit:
+	@command -v cargo-deny >/dev/null || $(CARGO) install cargo-deny --locked
+	$(CARGO) deny check advisories
 
 ## ---- demo and benchmarks --------------------------------------------------
 
