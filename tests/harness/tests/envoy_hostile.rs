@@ -357,6 +357,8 @@ struct IdpAnswer {
     discovery: Vec<u8>,
     jwks: Vec<u8>,
     fail: bool,
+    /// Seed of a mutation of the shared key record (as if another VM wrote it), if any.
+    record_mutation: Option<u64>,
     token: usize,
     path: &'static str,
     worker: usize,
@@ -371,6 +373,7 @@ impl std::fmt::Debug for IdpAnswer {
             .field("discovery", &Bytes(&self.discovery))
             .field("jwks", &Bytes(&self.jwks))
             .field("fail", &self.fail)
+            .field("record_mutation", &self.record_mutation)
             .field("token", &self.token)
             .field("path", &self.path)
             .field("worker", &self.worker)
@@ -499,6 +502,7 @@ fn hostile_idp_answer(rng: &mut Rng, big: bool) -> IdpAnswer {
         discovery: hostile_discovery(rng),
         jwks: hostile_jwks(rng, big),
         fail: rng.one_in(12),
+        record_mutation: rng.one_in(10).then(|| rng.next_u64()),
         token: rng.below(3),
         path: if rng.one_in(2) { "/api" } else { "/d/x" },
         worker: rng.below(2),
@@ -558,6 +562,15 @@ fn hostile_idp_answers_never_trap() {
                 hostile_idp_answer(rng, i < 20)
             },
             |host, a| {
+                if let Some(seed) = a.record_mutation {
+                    // Another VM (or a bug) left a damaged record behind.
+                    for key in host.shared_data_keys() {
+                        if let Some((bytes, _)) = host.shared_data(&key) {
+                            let damaged = Rng::new(seed).mutate(&bytes);
+                            host.set_shared_data(&key, damaged);
+                        }
+                    }
+                }
                 if a.trigger == 0 {
                     host.advance(Duration::from_secs(2))?;
                     answer_all(host, a)?;
