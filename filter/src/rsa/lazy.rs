@@ -34,7 +34,10 @@ const C4096: usize = class(4096);
 const C6144: usize = class(6144);
 const C8192: usize = class(8192);
 /// Columns of the scalar scratch buffer for the largest class.
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[cfg(not(all(
+    target_arch = "wasm32",
+    any(target_feature = "simd128", feature = "simd128")
+)))]
 const MAX_COLS: usize = 2 * C8192 + 1;
 
 /// How many `(2^28 - 1)^2`-sized terms a column may hold, with room for carries.
@@ -148,7 +151,10 @@ fn normalize(t: &mut [u64]) {
     }
 }
 
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[cfg(not(all(
+    target_arch = "wasm32",
+    any(target_feature = "simd128", feature = "simd128")
+)))]
 /// Moves the high part of a row's lowest column (a multiple of 2^28 by now) into the next.
 #[inline(always)]
 fn carry_up(row: &mut [u64]) {
@@ -157,7 +163,10 @@ fn carry_up(row: &mut [u64]) {
     }
 }
 
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[cfg(not(all(
+    target_arch = "wasm32",
+    any(target_feature = "simd128", feature = "simd128")
+)))]
 /// Result of a Montgomery step: columns `t[L..=2L]` hold a value below 2n.
 #[inline]
 fn finish<const L: usize>(t: &mut [u64], n: &[Limb; L]) -> [Limb; L] {
@@ -183,7 +192,10 @@ fn finish_high<const L: usize>(high: &mut [u64], n: &[Limb; L]) -> [Limb; L] {
     out
 }
 
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[cfg(not(all(
+    target_arch = "wasm32",
+    any(target_feature = "simd128", feature = "simd128")
+)))]
 /// Montgomery product `a * b / R mod n`; row `i` adds `a * b_i + m_i * n` to the
 /// window `t[i..i + L]`, where `m_i` clears the window's lowest column.
 #[inline(never)]
@@ -221,7 +233,10 @@ fn mont_mul<const L: usize>(
     finish(t, n)
 }
 
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[cfg(not(all(
+    target_arch = "wasm32",
+    any(target_feature = "simd128", feature = "simd128")
+)))]
 /// Montgomery square: the square `Σ a_i^2 2^(2iw) + Σ_{i<k} 2 a_i a_k 2^((i+k)w)` is
 /// built with each cross product once (about half the multiplies), then reduced.
 #[inline(never)]
@@ -281,9 +296,15 @@ fn pow_mod<const L: usize>(
     n0: Limb,
     rr: &[Limb; L],
 ) -> [Limb; L] {
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    #[cfg(all(
+        target_arch = "wasm32",
+        any(target_feature = "simd128", feature = "simd128")
+    ))]
     let mut scratch = simd::Scratch::new(n);
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    #[cfg(not(all(
+        target_arch = "wasm32",
+        any(target_feature = "simd128", feature = "simd128")
+    )))]
     let mut scratch = [0u64; MAX_COLS];
     let a = mont_mul(s, rr, n, n0, &mut scratch);
     let mut x = a;
@@ -304,7 +325,10 @@ fn pow_mod<const L: usize>(
     mont_mul(&x, s, n, n0, &mut scratch)
 }
 
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[cfg(all(
+    target_arch = "wasm32",
+    any(target_feature = "simd128", feature = "simd128")
+))]
 use simd::{mont_mul, mont_sqr};
 
 /// The same algorithms on `i64x2` lanes, two columns per vector, two rows per pass.
@@ -314,7 +338,10 @@ use simd::{mont_mul, mont_sqr};
 /// as `u32x4(x[2k], x[2k+1], x[2k-1], x[2k])`: `extmul_low` by `(y, y)` gives row
 /// `2r`'s products for the pair, `extmul_high` by `(y', y')` row `2r+1`'s (shifted by
 /// one column). The two Montgomery factors of a pass are found in scalar code first.
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[cfg(all(
+    target_arch = "wasm32",
+    any(target_feature = "simd128", feature = "simd128")
+))]
 mod simd {
     use super::{finish_high, Limb, BUDGET, C8192, MASK, W};
     use core::arch::wasm32::{
@@ -336,6 +363,7 @@ mod simd {
     }
 
     impl Scratch {
+        #[target_feature(enable = "simd128")]
         pub(super) fn new<const L: usize>(n: &[Limb; L]) -> Scratch {
             let zero = u64x2(0, 0);
             let mut s = Scratch {
@@ -350,7 +378,8 @@ mod simd {
     }
 
     /// `out[k] = (x[2k], x[2k+1], x[2k-1], x[2k])`, zero outside `x`, for `k <= L/2`.
-    #[inline(always)]
+    #[inline]
+    #[target_feature(enable = "simd128")]
     fn arrange<const L: usize>(x: &[Limb; L], out: &mut [v128; MAX_PAIRS]) {
         let at = |i: usize| x.get(i).copied().unwrap_or(0);
         for (k, o) in out.iter_mut().enumerate().take(L / 2 + 1) {
@@ -361,17 +390,38 @@ mod simd {
 
     /// `(x0, x1, x2, x3) * (y0, y0, y1, y1)`, lanes summed pairwise: `(x0 y0 + x2 y1, x1 y0 + x3 y1)`.
     ///
-    /// `y` is passed through `y | (x & 0xF000_0000)`, which is `y` (limbs have 28 bits)
-    /// but not provably so: otherwise LLVM hoists the zero-extension of the
+    /// `y` is passed through `y | (x & 0xF000_0000)`, which is `y` (limbs in `x` have 28
+    /// bits) but not provably so: otherwise LLVM hoists the zero-extension of the
     /// loop-invariant `y` and emits `i64x2.mul`, which V8 emulates at several times the
-    /// cost of `extmul`.
-    #[inline(always)]
+    /// cost of `extmul`. (`v128.bitselect` does the same in one instruction but measured
+    /// slower in V8.)
+    #[inline]
+    #[target_feature(enable = "simd128")]
     fn dot(x: v128, y: v128) -> v128 {
         let y = v128_or(y, v128_and(x, u32x4_splat(0xF000_0000)));
         i64x2_add(i64x2_extmul_low_u32x4(x, y), i64x2_extmul_high_u32x4(x, y))
     }
 
+    /// `t[k] += dot(x[k], y)`. (Unrolling by two measured no faster in V8.)
+    #[inline]
+    #[target_feature(enable = "simd128")]
+    fn add_dots(t: &mut [v128], x: &[v128], y: v128) {
+        for (tk, &xk) in t.iter_mut().zip(x) {
+            *tk = i64x2_add(*tk, dot(xk, y));
+        }
+    }
+
+    /// `t[k] += dot(x[k], y) + dot(n[k], m)`: both halves of a multiplication pass.
+    #[inline]
+    #[target_feature(enable = "simd128")]
+    fn add_dots2(t: &mut [v128], x: &[v128], y: v128, n: &[v128], m: v128) {
+        for ((tk, &xk), &nk) in t.iter_mut().zip(x).zip(n) {
+            *tk = i64x2_add(*tk, i64x2_add(dot(xk, y), dot(nk, m)));
+        }
+    }
+
     /// Carries through all column pairs; the very last column keeps what is left.
+    #[target_feature(enable = "simd128")]
     fn normalize(t: &mut [v128]) {
         let mut carry = 0u64;
         let count = t.len();
@@ -390,7 +440,8 @@ mod simd {
     /// Two Montgomery rows at once: picks `m` for columns 0 and 1 of `win`
     /// (given their scalar additions `add0`, `add1` besides `m * n`), then adds
     /// `xy` (already computed) and the `m * n` pairs, and passes the carry up.
-    #[inline(always)]
+    #[inline]
+    #[target_feature(enable = "simd128")]
     fn reduce_pass(win: &[v128], n: (u64, u64), n0: Limb, add0: u64, add1: u64) -> (u64, u64) {
         let Some(&w0) = win.first() else {
             return (0, 0);
@@ -405,7 +456,8 @@ mod simd {
     }
 
     /// Adds the carry out of a pass's two low columns into the window's third column.
-    #[inline(always)]
+    #[inline]
+    #[target_feature(enable = "simd128")]
     fn carry_in(win: &mut [v128], carry: u64) {
         if let Some(w1) = win.get_mut(1) {
             *w1 = i64x2_add(*w1, u64x2(carry, 0));
@@ -413,7 +465,8 @@ mod simd {
     }
 
     /// Extracts columns `L..=2L` and finishes as the scalar code does.
-    #[inline(always)]
+    #[inline]
+    #[target_feature(enable = "simd128")]
     fn finish<const L: usize>(t: &[v128], high: &mut [u64; MAX_T + 1], n: &[Limb; L]) -> [Limb; L] {
         let cols = &mut high[..L + 2];
         for (pair, v) in cols.chunks_exact_mut(2).zip(t.iter().skip(L / 2)) {
@@ -426,6 +479,7 @@ mod simd {
     }
 
     #[inline(never)]
+    #[target_feature(enable = "simd128")]
     pub(super) fn mont_mul<const L: usize>(
         a: &[Limb; L],
         b: &[Limb; L],
@@ -452,9 +506,7 @@ mod simd {
             let (m, carry) = reduce_pass(win, nn, n0, a0 * bi64, a1 * bi64 + a0 * bj64);
             let yb = u32x4(bi, bi, bj, bj);
             let ym = u32x4(m as u32, m as u32, (m >> 32) as u32, (m >> 32) as u32);
-            for ((tk, &xk), &nk) in win.iter_mut().zip(x2).zip(n2) {
-                *tk = i64x2_add(*tk, i64x2_add(dot(xk, yb), dot(nk, ym)));
-            }
+            add_dots2(win, x2, yb, n2, ym);
             carry_in(win, carry);
             used += 4;
             if used + 4 > BUDGET {
@@ -468,6 +520,7 @@ mod simd {
     }
 
     #[inline(never)]
+    #[target_feature(enable = "simd128")]
     pub(super) fn mont_sqr<const L: usize>(
         a: &[Limb; L],
         n: &[Limb; L],
@@ -491,13 +544,12 @@ mod simd {
             let (Some(win), Some(xs)) = (t.get_mut(2 * r..r + p + 1), x2.get(r..)) else {
                 break;
             };
-            let mut pairs = win.iter_mut().zip(xs);
-            if let Some((t0, &xr)) = pairs.next() {
+            if let (Some((t0, t_rest)), Some((&xr, x_rest))) =
+                (win.split_first_mut(), xs.split_first())
+            {
                 let sq0 = x0 as u64 * x0 as u64;
                 *t0 = i64x2_sub(i64x2_add(*t0, i64x2_extmul_low_u32x4(xr, y)), u64x2(sq0, 0));
-            }
-            for (tk, &xk) in pairs {
-                *tk = i64x2_add(*tk, dot(xk, y));
+                add_dots(t_rest, x_rest, y);
             }
             if let Some(t1) = win.get_mut(1) {
                 let sq1 = x1 as u64 * x1 as u64;
@@ -516,9 +568,7 @@ mod simd {
             };
             let (m, carry) = reduce_pass(win, nn, n0, 0, 0);
             let ym = u32x4(m as u32, m as u32, (m >> 32) as u32, (m >> 32) as u32);
-            for (tk, &nk) in win.iter_mut().zip(n2) {
-                *tk = i64x2_add(*tk, dot(nk, ym));
-            }
+            add_dots(win, n2, ym);
             carry_in(win, carry);
             used += 2;
             if used + 2 > BUDGET {

@@ -6,15 +6,27 @@
 //!
 //! # Algorithm
 //! - Per key ([`PublicKey::from_be_bytes`]): check the key rules, store `n` as
-//!   limbs padded to a size class (2048, 3072, 4096, 6144 or 8192 bits), and
-//!   precompute the Montgomery constants `-n^-1 mod 2^w` and `R^2 mod n`.
+//!   limbs padded to a size class (2048, 3072, 4096, 6144 or 8192 bits; Montgomery
+//!   arithmetic only needs `R > n`, so padding is exact), and precompute the
+//!   Montgomery constants `-n^-1 mod 2^w` and `R^2 mod n`.
 //! - Per signature ([`PublicKey::verify_pkcs1v15`]): exact length check, `s < n`,
-//!   then `s^e mod n` by Montgomery exponentiation (`mont.rs`: sixteen dedicated
-//!   squarings and one multiply for e = 65537, left-to-right binary for other odd
-//!   exponents), then the result is compared whole against the expected
-//!   EMSA-PKCS1-v1_5 encoding built from the digest (`pkcs1.rs`); nothing is parsed.
-//!   Everything lives in fixed-size stack buffers: no allocation, no panics.
+//!   then `s^e mod n` by Montgomery exponentiation (sixteen dedicated squarings and
+//!   one multiply for e = 65537, left-to-right binary for other odd exponents; the
+//!   last multiply by the plain `s` leaves the Montgomery domain for free), then the
+//!   result is compared whole against the expected EMSA-PKCS1-v1_5 encoding built
+//!   from the digest (`pkcs1.rs`); nothing is parsed. Everything lives in fixed-size
+//!   stack buffers: no allocation, no panics.
 //!
+//! Two engines, one per target family, each generic over the limb count so every
+//! size class gets its own fixed-size loops:
+//! - `mont.rs` (native, thumbv7em): machine-word limbs (`u64` with `u128` products,
+//!   `u32` on 32-bit targets), fused operand-scanning multiply (CIOS) and a
+//!   separated square-then-reduce squaring that computes each cross product once.
+//! - `lazy.rs` (wasm32): 28-bit limbs in `u64` columns with delayed carries, so the
+//!   inner loops are carry-free; with `simd128` (crate feature or target feature)
+//!   they run on `i64x2.extmul`, two columns by two rows per vector pass.
+//!
+//! Measurements and the variants that lost are in `README.md` next to this file.
 //! Timing side channels are not a concern: the key and the signature are public.
 
 // Both engines build on every target (so native tests cover both); one is used.
