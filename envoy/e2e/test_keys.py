@@ -170,3 +170,19 @@ def test_unknown_kid_while_idp_stalls_is_refused_after_the_fetch_timeout(envoy_f
     assert 0.8 < waited < 3.5, waited  # paused for the 1 s fetch timeout, not for the stalled IdP
     # Keys already known keep working during the stall.
     assert request(port, "/", bearer(idp.eks_token(key=idp.keys[0])))[0] == 200
+
+
+def test_refetch_recovers_after_the_waiting_client_left(envoy_factory, idp, echo):
+    # The refetch is made from the paused request; if its client leaves, Envoy drops the
+    # callout without a callback. The worker must not think a fetch is in flight forever.
+    e, port = start(envoy_factory, idp, echo, remote(idp, source={"refetch_cooldown": "1s"}))
+    assert wait_for(lambda: request(port, "/", bearer(idp.eks_token()))[0] == 200)
+    idp.stall_seconds = 2
+    idp.set_mode("stall")
+    new = idp.rotate("k2")
+    try:
+        request(port, "/", bearer(idp.eks_token(key=new)), timeout=0.3)
+    except OSError:
+        pass  # the client gives up while the request waits
+    idp.set_mode("ok")
+    assert wait_for(lambda: request(port, "/", bearer(idp.eks_token(key=new)))[0] == 200, 10)

@@ -51,7 +51,8 @@ struct Source {
     key: String,
     seen_cas: Option<u32>,
     version: u64,
-    inflight: Option<(u32, Stage)>,
+    /// The callout in flight from this worker: token, stage, and when its lease ends.
+    inflight: Option<(u32, Stage, u64)>,
 }
 
 /// A request paused until a refetch (here or in another worker) completes.
@@ -286,13 +287,13 @@ impl Http {
                 .get(i)
                 .and_then(Option::as_ref)
                 .map_or(0, |s| s.remote.timeout_ms);
-            let inflight = st
+            let inflight_until = st
                 .sources
-                .get(i)
-                .and_then(Option::as_ref)
-                .is_some_and(|s| s.inflight.is_some());
-            if inflight {
-                Some(now + lease_ms(timeout))
+                .get_mut(i)
+                .and_then(Option::as_mut)
+                .and_then(|s| live_inflight(s, now));
+            if let Some(until) = inflight_until {
+                Some(until)
             } else {
                 match start_fetch(&mut st, i, now, true) {
                     Ok(()) => Some(now + lease_ms(timeout)),
@@ -497,13 +498,27 @@ fn update_record(
     Err(None)
 }
 
+/// The end of this worker's in-flight fetch, if it is still live. A callout made from a
+/// request whose client left is cancelled by Envoy without a callback; past its lease it is
+/// forgotten, so that this worker can fetch again.
+fn live_inflight(src: &mut Source, now: u64) -> Option<u64> {
+    match src.inflight {
+        Some((_, _, until)) if until > now => Some(until),
+        Some(_) => {
+            src.inflight = None;
+            None
+        }
+        None => None,
+    }
+}
+
 /// Starts a fetch for provider `i` if this worker wins the lease.
 fn start_fetch(st: &mut State, i: usize, now: u64, for_kid: bool) -> Result<(), Option<NoLease>> {
-    let Some(Some(src)) = st.sources.get(i) else {
+    let Some(Some(src)) = st.sources.get_mut(i) else {
         return Err(None);
     };
-    if src.inflight.is_some() {
-        return Err(Some(NoLease::Leased(now)));
+    if let Some(until) = live_inflight(src, now) {
+        return Err(Some(NoLease::Leased(until)));
     }
     let cfg = src.remote.refresh;
     let lease = lease_ms(src.remote.timeout_ms);
@@ -543,7 +558,11 @@ fn dispatch(st: &mut State, i: usize, now: u64, rec: &Record) -> Result<(), Opti
     };
     match result {
         Ok(token) => {
-            src.inflight = Some((token, stage));
+            src.inflight = Some((
+                token,
+                stage,
+                now.saturating_add(lease_ms(src.remote.timeout_ms)),
+            ));
             Ok(())
         }
         Err(e) => {
@@ -596,8 +615,8 @@ fn fetch_done(state: &Shared, token: u32, body_size: usize, restore_ctx: u32) {
             .iter_mut()
             .enumerate()
             .find_map(|(i, s)| match s {
-                Some(src) if src.inflight.is_some_and(|(t, _)| t == token) => {
-                    src.inflight.take().map(|(_, stage)| (i, stage))
+                Some(src) if src.inflight.is_some_and(|(t, _, _)| t == token) => {
+                    src.inflight.take().map(|(_, stage, _)| (i, stage))
                 }
                 _ => None,
             });
