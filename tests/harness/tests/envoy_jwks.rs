@@ -525,3 +525,66 @@ fn requests_waiting_for_keys_are_capped_per_worker() {
         assert!(s.local_response.is_none());
     }
 }
+
+/// Measured while ignored: the answer is dropped (`on_configure` rebuilds the sources with no
+/// fetch in flight), the shared record's lease blocks a new fetch for 2 x timeout + 1 s, so
+/// the request waits 11.2 s and is refused `no_usable_keys`; keys come from a fetch at 11 s.
+#[test]
+#[ignore = "filter does not yet keep an in-flight key fetch across a configuration push: its answer is dropped"]
+fn a_configuration_push_during_the_first_fetch_does_not_lose_its_answer() {
+    let config = remote(json!({}));
+    let mut host = host(&config);
+    assert_eq!(host.pending_callouts().len(), 1);
+    // The control plane pushes (the same source) while the fetch is in flight; then the
+    // IdP answers that fetch.
+    assert!(host.configure(&config).unwrap());
+    let calls = host.pending_callouts();
+    assert_eq!(calls.len(), 1, "a second fetch: {calls:#?}");
+    host.answer_callout(
+        calls[0].id,
+        200,
+        &[("cache-control", "max-age=600")],
+        both_keys().as_bytes(),
+    )
+    .unwrap();
+    let out = bearer(&mut host, 0, &valid_token());
+    assert_eq!(
+        out.state,
+        StreamState::Flowing,
+        "the answer was dropped: the request waits or is refused ({:?})",
+        out.local_response
+    );
+}
+
+/// Measured while ignored: worker 1 only finishes waiters on a new key *version* or at their
+/// deadline; the refetch rewrote the record (new CAS) with the same keys, so its request waits
+/// until the lease deadline, 11.2 s after the fetch started, then gets `unknown_kid`. Random
+/// `kid`s can so hold up to 1,024 requests per worker for the lease time.
+#[test]
+#[ignore = "filter does not yet decide other workers' waiters when a refetch ends with unchanged keys"]
+fn a_request_waiting_on_another_workers_refetch_is_decided_when_it_completes() {
+    let mut host = host_with(2, &remote(json!({ "refetch_cooldown": "30s" })));
+    Idp::serve_jwks(&mut host, &main_only(), Some("max-age=3600"));
+    host.advance(secs(1)).unwrap();
+    // Worker 0 refetches for the unknown kid; worker 1's request for it joins that fetch.
+    let a = bearer(&mut host, 0, &rotated_token());
+    let b = bearer(&mut host, 1, &rotated_token());
+    assert_eq!(
+        (a.state, b.state),
+        (StreamState::Paused, StreamState::Paused)
+    );
+    assert_eq!(host.pending_callouts().len(), 1);
+    // The IdP still does not have the kid: the same document again.
+    Idp::serve_jwks(&mut host, &main_only(), Some("max-age=3600"));
+    let s = host.stream(a.stream).unwrap();
+    assert_eq!(s.state, StreamState::Responded, "worker 0 decides at once");
+    // Worker 1 learns on its next tick (100 ms while requests wait) that the fetch is done.
+    host.advance(Duration::from_millis(200)).unwrap();
+    let s = host.stream(b.stream).unwrap();
+    assert_eq!(
+        s.state,
+        StreamState::Responded,
+        "worker 1's request still waits for the fetch that already completed"
+    );
+    assert_eq!(code(s.local_response.as_ref().unwrap()), "unknown_kid");
+}
