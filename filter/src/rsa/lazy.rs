@@ -338,6 +338,8 @@ use simd::{mont_mul, mont_sqr};
 /// as `u32x4(x[2k], x[2k+1], x[2k-1], x[2k])`: `extmul_low` by `(y, y)` gives row
 /// `2r`'s products for the pair, `extmul_high` by `(y', y')` row `2r+1`'s (shifted by
 /// one column). The two Montgomery factors of a pass are found in scalar code first.
+/// Squaring fuses its square rows and reduction rows into one pass per row pair, so
+/// each column pair is loaded and stored once per pass.
 #[cfg(all(
     target_arch = "wasm32",
     any(target_feature = "simd128", feature = "simd128")
@@ -534,44 +536,42 @@ mod simd {
         t.fill(u64x2(0, 0));
         let x2 = &s.x2[..p + 1];
         let n2 = &s.n2[..p + 1];
+        let nn = (n[0] as u64, n[1] as u64);
         let mut used = 0u32;
-        // Square: rows 2r and 2r+1 times doubled limbs; products j < i are skipped
-        // by starting at pair r (low half only), and the doubled diagonal terms
-        // a_i * 2a_i are corrected to a_i^2.
+        // Pass r squares rows 2r and 2r+1 (times doubled limbs, into pairs 2r..=r+p) and
+        // reduces columns 2r and 2r+1 (pairs r..=r+p). Both use operand index k - r for
+        // pair k, so one loop does both where they overlap. Products a_j a_i with j < i
+        // are skipped by taking only the low half at pair 2r, and the doubled diagonal
+        // terms a_i * 2a_i are corrected to a_i^2. Pair r is complete when it is reduced:
+        // square pass r' only reaches pairs from 2r' on.
         for r in 0..p {
             let (x0, x1) = (a[2 * r], a[2 * r + 1]);
             let y = u32x4(x0 << 1, x0 << 1, x1 << 1, x1 << 1);
-            let (Some(win), Some(xs)) = (t.get_mut(2 * r..r + p + 1), x2.get(r..)) else {
+            let (Some(win), Some(&xr)) = (t.get_mut(r..r + p + 1), x2.get(r)) else {
                 break;
             };
-            if let (Some((t0, t_rest)), Some((&xr, x_rest))) =
-                (win.split_first_mut(), xs.split_first())
-            {
-                let sq0 = x0 as u64 * x0 as u64;
-                *t0 = i64x2_sub(i64x2_add(*t0, i64x2_extmul_low_u32x4(xr, y)), u64x2(sq0, 0));
-                add_dots(t_rest, x_rest, y);
-            }
-            if let Some(t1) = win.get_mut(1) {
+            let (Some(low), Some(high)) = (win.get_mut(r), x2.get(r + 1..)) else {
+                break;
+            };
+            let sq0 = x0 as u64 * x0 as u64;
+            *low = i64x2_sub(
+                i64x2_add(*low, i64x2_extmul_low_u32x4(xr, y)),
+                u64x2(sq0, 0),
+            );
+            if let Some(next) = win.get_mut(r + 1) {
+                // Wraps below zero until the loop adds 2 x1^2 here; lanes are mod 2^64.
                 let sq1 = x1 as u64 * x1 as u64;
-                *t1 = i64x2_sub(*t1, u64x2(sq1, 0));
+                *next = i64x2_sub(*next, u64x2(sq1, 0));
             }
-            used += 4;
-            if used + 4 > BUDGET {
-                normalize(t);
-                used = 0;
-            }
-        }
-        let nn = (n[0] as u64, n[1] as u64);
-        for r in 0..p {
-            let Some(win) = t.get_mut(r..r + p + 1) else {
-                break;
-            };
             let (m, carry) = reduce_pass(win, nn, n0, 0, 0);
             let ym = u32x4(m as u32, m as u32, (m >> 32) as u32, (m >> 32) as u32);
-            add_dots(win, n2, ym);
+            let (reduce_only, both) = win.split_at_mut(r + 1);
+            let (n_low, n_high) = n2.split_at(r + 1);
+            add_dots(reduce_only, n_low, ym);
+            add_dots2(both, high, y, n_high, ym);
             carry_in(win, carry);
-            used += 2;
-            if used + 2 > BUDGET {
+            used += 6;
+            if used + 6 > BUDGET {
                 if let Some(rest) = t.get_mut(r + 1..) {
                     normalize(rest);
                 }
