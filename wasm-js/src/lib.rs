@@ -62,10 +62,12 @@ fn secs(now: f64) -> u64 {
     now as u64
 }
 
-/// A policy plus, once keys have been pushed, a core [`Verifier`].
+/// A policy until keys are pushed, then a core [`Verifier`] that owns it.
 #[wasm_bindgen]
 pub struct Core {
-    policy: Policy,
+    /// Moved into the verifier with the first keys (not cloned: cloning a policy links
+    /// BTreeMap cloning code for its claim rules, for nothing).
+    policy: Option<Policy>,
     cache_size: usize,
     verifier: Option<Verifier>,
     /// `"code\nreason"` of the last failure of `verify`/`verify_jws`.
@@ -80,7 +82,7 @@ impl Core {
     pub fn new(policy_json: &str, cache_size: usize) -> Result<Core, JsValue> {
         let policy = Policy::from_json(policy_json.as_bytes()).map_err(|e| js_err(&e))?;
         Ok(Core {
-            policy,
+            policy: Some(policy),
             cache_size,
             verifier: None,
             last_error: String::new(),
@@ -93,11 +95,17 @@ impl Core {
     pub fn set_jwks(&mut self, jwks: &str) -> Result<String, JsValue> {
         let keys = KeySet::from_jwks(jwks.as_bytes()).map_err(|e| js_err(&e))?;
         let report = key_report(&keys);
-        match &mut self.verifier {
-            Some(v) => v.set_keys(keys),
-            None => {
-                self.verifier =
-                    Some(Verifier::new(keys, self.policy.clone()).with_cache(self.cache_size))
+        match (&mut self.verifier, self.policy.take()) {
+            (Some(v), _) => v.set_keys(keys),
+            (None, Some(policy)) => {
+                self.verifier = Some(Verifier::new(keys, policy).with_cache(self.cache_size))
+            }
+            // Unreachable: the policy leaves only into the verifier. Never fall back to a
+            // default (weaker) policy.
+            (None, None) => {
+                return Err(JsValue::from_str(
+                    "bad_policy\nthe verifier lost its policy (a jwtgate-js bug)",
+                ))
             }
         }
         Ok(report)
