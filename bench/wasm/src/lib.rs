@@ -103,3 +103,14 @@ pub unsafe extern "C" fn jwt_verify(token: *const u8, token_len: usize, now: u64
     };
     VERIFIER.with_borrow(|v| v.as_ref().is_some_and(|v| v.verify(token, now).is_ok()) as u32)
 }
+
+/// SHA-256 of `(ptr, len)` alone (the hashing step of a JWT check); returns the first byte.
+///
+/// # Safety
+/// Pointers from `buf_alloc`.
+#[no_mangle]
+pub unsafe extern "C" fn sha256_only(data: *const u8, len: usize) -> u32 {
+    use sha2::Digest;
+    let data = unsafe { bytes(data, len) };
+    u32::from(sha2::Sha256::digest(data)[0]) | 0x100
+}
