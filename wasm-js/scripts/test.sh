@@ -51,6 +51,7 @@ run types "$bin/tsc" -p test/types --noEmit --pretty false
 run deno "$bin/deno" run --no-prompt --allow-read="$here/test" test/runtimes/cli.js test/.fixtures.json
 run bun "$bin/bun" test/runtimes/cli.js test/.fixtures.json
 run workerd node test/runtimes/workerd.mjs
+run edge-light node test/runtimes/workerd.mjs edge-light
 run chromium node test/runtimes/chromium.mjs
 run examples node test/examples.mjs
 

@@ -2,24 +2,42 @@
 // .wasm kept as a separate module), serve on 127.0.0.1, fetch the results, stop workerd.
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const out = fileURLToPath(new URL('../.out/workerd/', import.meta.url));
+const out = fileURLToPath(new URL(`../.out/${process.argv[2] === 'edge-light' ? 'edge' : 'workerd'}/`, import.meta.url));
 mkdirSync(out, { recursive: true });
 
+// Two bundles: the `workerd` condition as wrangler resolves it, and the `edge-light`
+// condition (Vercel Edge), whose `?module` import Vercel's bundler turns into a compiled
+// module; here a plugin strips the query so workerd provides the same thing.
+const stripModuleQuery = {
+  name: 'strip-module-query',
+  setup(b) {
+    b.onResolve({ filter: /\.wasm\?module$/ }, async (args) => {
+      const r = await b.resolve(args.path.replace(/\?module$/, ''), { resolveDir: args.resolveDir, kind: args.kind });
+      return { path: r.path, external: false };
+    });
+  },
+};
+const variant = process.argv[2] === 'edge-light' ? 'edge-light' : 'workerd';
 await build({
   entryPoints: [here + 'worker.js'],
   bundle: true,
   format: 'esm',
   outfile: out + 'worker.js',
-  conditions: ['workerd', 'worker', 'browser'],
+  conditions: variant === 'edge-light' ? ['edge-light', 'worker', 'browser'] : ['workerd', 'worker', 'browser'],
   loader: { '.wasm': 'copy' },
   assetNames: '[name]',
+  plugins: [stripModuleQuery],
   logLevel: 'warning',
 });
+const bundled = readFileSync(out + 'worker.js', 'utf8');
+if (!bundled.includes(variant === 'edge-light' ? 'js/edge.js' : 'js/workerd.js')) {
+  throw new Error(`the ${variant} condition did not select its loader`);
+}
 
 const port = await new Promise((resolve) => {
   const s = createServer().listen(0, '127.0.0.1', () => {
