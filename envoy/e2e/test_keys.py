@@ -186,3 +186,27 @@ def test_refetch_recovers_after_the_waiting_client_left(envoy_factory, idp, echo
         pass  # the client gives up while the request waits
     idp.set_mode("ok")
     assert wait_for(lambda: request(port, "/", bearer(idp.eks_token(key=new)))[0] == 200, 10)
+
+
+def test_request_body_cannot_push_a_waiting_request_past_the_filter(envoy_factory, idp, echo):
+    # While a request waits for keys, its body arriving must not resume it (Envoy forwards
+    # the headers when a data callback says Continue). It must end as a refusal.
+    e, port = start(envoy_factory, idp, echo, remote(idp))
+    assert wait_for(lambda: request(port, "/", bearer(idp.eks_token()))[0] == 200)
+    idp.stall_seconds = 3
+    idp.set_mode("stall")
+    stranger = idp.rotate("k7")
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        c.putrequest("POST", "/")
+        c.putheader("authorization", "Bearer " + idp.eks_token(key=stranger))
+        c.putheader("content-length", "11")
+        c.endheaders()
+        time.sleep(0.2)  # the filter has paused on the headers
+        c.send(b"hello world")
+        r = c.getresponse()
+        body = r.read().decode()
+        assert (r.status, code(body)) == (401, "unknown_kid"), (r.status, body)
+    finally:
+        c.close()

@@ -107,6 +107,8 @@ struct Root {
 struct Http {
     ctx: u32,
     state: Shared,
+    /// A local reply was sent: nothing of this request may move on.
+    denied: bool,
 }
 
 impl Context for Root {
@@ -181,12 +183,10 @@ impl RootContext for Root {
         for i in 0..n {
             let mut st = self.state.borrow_mut();
             if st.sources.get(i).is_some_and(Option::is_some) {
-                // Keys another worker (or an earlier configuration) already fetched.
+                // Keys another worker (or an earlier configuration) already fetched. No fetch
+                // from here: at Envoy's start-up a callout made during configuration can be
+                // lost without a callback; the first (fast) tick fetches instead.
                 sync(&mut st, i);
-                let has = st.gate.as_ref().is_some_and(|g| g.has_keys(i));
-                if !has {
-                    let _ = start_fetch(&mut st, i, now, false);
-                }
             }
         }
         finish_waiters(&self.state, None, now, root);
@@ -226,6 +226,7 @@ impl RootContext for Root {
         Some(Box::new(Http {
             ctx,
             state: self.state.clone(),
+            denied: false,
         }))
     }
 }
@@ -263,17 +264,45 @@ impl HttpContext for Http {
                 None => Outcome::Deny(Denial::Invalid(jwtgate::ErrorCode::NoUsableKeys)),
             }
         };
-        match outcome {
+        let action = match outcome {
             Outcome::Wait(i) => self.wait_for_keys(i, headers, now),
             other => {
                 let mut st = self.state.borrow_mut();
                 carry_out(&mut st, other, &headers)
             }
+        };
+        if matches!(action, Action::Pause) && !self.waiting() {
+            self.denied = true;
         }
+        action
+    }
+
+    // A data callback answering Continue makes Envoy pass the held headers on: while the
+    // request waits for keys or has been refused, its body and trailers are held too.
+    fn on_http_request_body(&mut self, _size: usize, _end_of_stream: bool) -> Action {
+        self.hold()
+    }
+
+    fn on_http_request_trailers(&mut self, _num: usize) -> Action {
+        self.hold()
     }
 }
 
 impl Http {
+    fn waiting(&self) -> bool {
+        self.state
+            .try_borrow()
+            .map_or(true, |st| st.waiters.iter().any(|w| w.ctx == self.ctx))
+    }
+
+    fn hold(&self) -> Action {
+        if self.denied || self.waiting() {
+            Action::Pause
+        } else {
+            Action::Continue
+        }
+    }
+
     /// The token names a key we do not have: look at the shared keys, then refetch once
     /// (cooldown-limited) or join a fetch already in flight, and pause the request.
     fn wait_for_keys(&mut self, i: usize, headers: Vec<(String, String)>, now: u64) -> Action {
@@ -749,8 +778,16 @@ fn finish_waiters(state: &Shared, provider: Option<usize>, now: u64, restore_ctx
     let _ = hostcalls::set_effective_context(restore_ctx);
 }
 
+/// Fast while requests wait or a remote provider has no keys yet, so that start-up and
+/// another worker's fetch are noticed within 100 ms; 1 s otherwise.
 fn set_tick(st: &mut State) {
-    let want = if st.waiters.is_empty() {
+    let keyless = st.gate.as_ref().is_some_and(|g| {
+        st.sources
+            .iter()
+            .enumerate()
+            .any(|(i, s)| s.is_some() && !g.has_keys(i))
+    });
+    let want = if st.waiters.is_empty() && !keyless {
         TICK_MS
     } else {
         FAST_TICK_MS
