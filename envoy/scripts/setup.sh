@@ -8,7 +8,14 @@ venv="$root/.venv"
 py="${PYTHON:-python3}"
 
 if [[ ! -x "$venv/bin/python" ]]; then
-  "$py" -m venv "$venv"
+  if ! "$py" -m venv "$venv" 2>/dev/null; then
+    # Debian's system Python ships venv separately.
+    rm -rf "$venv"
+    if command -v apt-get >/dev/null && [[ $(id -u) -eq 0 ]]; then
+      apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+    fi
+    "$py" -m venv "$venv"
+  fi
 fi
 need=()
 "$venv/bin/python" -c 'import pytest' 2>/dev/null || need+=(pytest)
