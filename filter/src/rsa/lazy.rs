@@ -418,7 +418,18 @@ mod simd {
     #[target_feature(enable = "simd128")]
     fn add_dots2(t: &mut [v128], x: &[v128], y: v128, n: &[v128], m: v128) {
         for ((tk, &xk), &nk) in t.iter_mut().zip(x).zip(n) {
-            *tk = i64x2_add(*tk, i64x2_add(dot(xk, y), dot(nk, m)));
+            // One opaque zero for both multipliers (see `dot`).
+            let z = v128_and(xk, u32x4_splat(0xF000_0000));
+            let (y, m) = (v128_or(y, z), v128_or(m, z));
+            let xy = i64x2_add(
+                i64x2_extmul_low_u32x4(xk, y),
+                i64x2_extmul_high_u32x4(xk, y),
+            );
+            let nm = i64x2_add(
+                i64x2_extmul_low_u32x4(nk, m),
+                i64x2_extmul_high_u32x4(nk, m),
+            );
+            *tk = i64x2_add(*tk, i64x2_add(xy, nm));
         }
     }
 
