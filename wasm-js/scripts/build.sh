@@ -43,7 +43,7 @@ if [[ -x "$here/node_modules/.bin/wasm-opt" ]]; then opt="$here/node_modules/.bi
 if [[ -n "$opt" ]]; then
   # The features rustc enables by default for wasm32-unknown-unknown; no others are allowed in.
   "$opt" -O3 --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
-    --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
+    --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue --enable-simd \
     "$tmp/jwtgate_bg.wasm" -o "$tmp/jwtgate_bg.opt.wasm"
   mv "$tmp/jwtgate_bg.opt.wasm" "$tmp/jwtgate_bg.wasm"
 else
