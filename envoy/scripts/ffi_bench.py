@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import serialization  # noqa: E402
 from envoyrun import ROOT, Envoy, direct, free_port, listener, wasm_filter  # noqa: E402
 from idp import Idp  # noqa: E402
 
-WASM = str(ROOT / "target" / "ffi-bench" / "wasm32-wasip1" / "release" / "jwtgate_ffi_bench.wasm")
+WASM = os.environ.get("JWTGATE_FFI_WASM", str(ROOT / "target" / "ffi-bench" / "wasm32-wasip1" / "release" / "jwtgate_ffi_bench.wasm"))
 
 
 def main() -> int:
