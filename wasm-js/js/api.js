@@ -480,7 +480,12 @@ export class RemoteJwks {
       this.lastError = null;
       if (this.#store !== undefined) {
         const record = JSON.stringify({ jwks: text, fetchedAt: now, cacheControl });
-        await Promise.resolve(this.#store.put(this.#storeKey, record, { ttl: ttl + this.#storeGrace })).catch(() => {});
+        // A failing store (thrown or rejected) must not turn a good fetch into a failure.
+        try {
+          await this.#store.put(this.#storeKey, record, { ttl: ttl + this.#storeGrace });
+        } catch {
+          // The keys are in memory; the next isolate will fetch them itself.
+        }
       }
       return true;
     } catch (e) {

@@ -14,7 +14,10 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # Cargo decides itself whether anything changed; nice keeps a shared 2-core machine usable.
 (cd "$root" && nice cargo build -p jwtgate-js --release --target wasm32-unknown-unknown --quiet)
 
-if [[ -f "$pkg/jwtgate_bg.wasm" && "$pkg/jwtgate_bg.wasm" -nt "$raw" && "$pkg/jwtgate_wasm_inline.js" -nt "$raw" ]]; then
+# Up to date when the outputs are newer than the raw wasm and than this script and the
+# glue patch (which decide the wasm-opt flags and the glue).
+if [[ -f "$pkg/jwtgate_bg.wasm" && "$pkg/jwtgate_bg.wasm" -nt "$raw" && "$pkg/jwtgate_wasm_inline.js" -nt "$raw" \
+  && "$pkg/jwtgate_bg.wasm" -nt "${BASH_SOURCE[0]}" && "$pkg/jwtgate_bg.wasm" -nt "$here/scripts/patch-glue.mjs" ]]; then
   echo "wasm-js: pkg/ is up to date"
   exit 0
 fi

@@ -173,7 +173,14 @@ test('a store lets a new isolate start with cached keys', async () => {
 
 test('a broken store never breaks verification', async () => {
   reset({ '/jwks': { body: fx.jwks } });
-  const store = { get() { throw new Error('kv down'); }, put() { return Promise.reject(new Error('kv down')); } };
-  const v = new Verifier({ jwks: new RemoteJwks(`${base}/jwks`, { store }), ...policy });
-  assert.equal((await verifyAt(v, fx.tokens.good, NOW)).header.kid, 'k1');
+  for (const store of [
+    { get() { throw new Error('kv down'); }, put() { return Promise.reject(new Error('kv down')); } },
+    { get: async () => '{"jwks": 42}', put() { throw new Error('kv down'); } },
+  ]) {
+    const jwks = new RemoteJwks(`${base}/jwks`, { store });
+    const v = new Verifier({ jwks, ...policy });
+    assert.equal((await verifyAt(v, fx.tokens.good, NOW)).header.kid, 'k1');
+    assert.equal(jwks.lastError, null);
+    assert.equal(jwks.nextFetchAt, NOW + 600);
+  }
 });
