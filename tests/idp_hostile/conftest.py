@@ -4,6 +4,8 @@ Reuses envoy/e2e (the Envoy launcher, bootstrap fragments, request helpers, toke
 nothing there is modified."""
 
 import os
+import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -15,6 +17,16 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from envoyrun import WASM, Envoy  # noqa: E402
 from hostile import HostileIdp  # noqa: E402
+
+
+def _interrupt(*_):
+    raise KeyboardInterrupt("SIGTERM")
+
+
+def pytest_configure(config):
+    # run.sh's `timeout` sends SIGTERM: make it an interrupt so fixtures still stop every
+    # Envoy and IdP (the default SIGTERM would leave Envoys running).
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 def pytest_sessionstart(session):
@@ -54,3 +66,4 @@ def envoy_factory():
     yield start
     for e in started:
         e.stop()
+        shutil.rmtree(e.dir, ignore_errors=True)

@@ -17,4 +17,4 @@ fi
 rm -f "$log"
 
 echo "== jwtgate-envoy: hostile IdP scenarios against real Envoy"
-timeout 900 .venv/bin/python -m pytest -q -p no:cacheprovider tests/idp_hostile "$@"
+timeout --kill-after=20 900 .venv/bin/python -m pytest -q -p no:cacheprovider tests/idp_hostile "$@"
