@@ -166,3 +166,49 @@ test('the result cache is bounded', () => {
   for (const t of tokens) v.verify(t, at);
   for (const t of tokens) assert.equal(v.verify(t, at).payload.jti, String(tokens.indexOf(t)));
 });
+
+test('mutated tokens and JWKS documents never trap (seeded, 4,000 cases)', () => {
+  // xorshift32: deterministic, so a failure is reproducible.
+  let seed = 0x9e3779b9;
+  const rand = (n) => {
+    seed ^= seed << 13; seed >>>= 0;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5; seed >>>= 0;
+    return seed % n;
+  };
+  const alphabet = 'AZaz09-_.=+/ {}":,\\\u0000é\ud83d';
+  const mutate = (s) => {
+    const chars = [...s];
+    for (let k = 1 + rand(4); k > 0; k--) {
+      const i = rand(chars.length + 1);
+      switch (rand(4)) {
+        case 0: chars.splice(i, 1); break;
+        case 1: chars.splice(i, 0, alphabet[rand(alphabet.length)]); break;
+        case 2: chars[i] = alphabet[rand(alphabet.length)]; break;
+        default: chars.length = i;
+      }
+    }
+    return chars.join('');
+  };
+  const v = new Verifier({ ...opts, cacheSize: 4 });
+  const seeds = Object.values(fx.tokens);
+  for (let n = 0; n < 3000; n++) {
+    const t = mutate(seeds[rand(seeds.length)]);
+    try {
+      v.verify(t, at);
+      v.verifyJws(t);
+    } catch (e) {
+      assert.ok(e instanceof JwtError, `${JSON.stringify(t.slice(0, 60))}: ${e}`);
+    }
+  }
+  const doc = JSON.stringify(fx.jwksWithJunk);
+  const w = new Verifier({});
+  for (let n = 0; n < 1000; n++) {
+    try {
+      w.setJwks(mutate(doc));
+    } catch (e) {
+      assert.ok(e instanceof JwtError, String(e));
+    }
+  }
+  assert.equal(v.verify(fx.tokens.good, at).header.kid, 'k1');
+});
