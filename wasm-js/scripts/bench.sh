@@ -5,5 +5,6 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
+bash scripts/setup.sh
 bash scripts/build.sh
 node bench/bench.mjs "$@"

@@ -3,11 +3,18 @@
 # vector corpus, RemoteJwks against a local server, CommonJS, types), then the shared smoke
 # suite in Deno, Bun, workerd and headless Chromium (native ESM and an esbuild bundle),
 # and the examples. Prints per-runtime results and a final "N passed, N failed" line;
-# exits non-zero on any failure. Run scripts/setup.sh first (the Makefile does).
+# exits non-zero on any failure. Runs scripts/setup.sh first (idempotent, ~0.2 s when
+# everything is installed), so a fresh machine or CI needs nothing else.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 bin="$here/node_modules/.bin"
+
+if ! bash scripts/setup.sh; then
+  echo "wasm-js: setup failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
 
 if ! bash scripts/build.sh; then
   echo "wasm-js: build failed"
