@@ -150,6 +150,30 @@ fn hostile_signatures_never_panic() {
     }
 }
 
+/// RFC 7515 Appendix A.2: the published RS256 example verifies, and a one-bit change does not.
+#[test]
+fn rfc7515_appendix_a2() {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    let jwks: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../tests/vectors/keys/rfc7515-a2.jwks.json"
+    ))
+    .unwrap();
+    let field = |name: &str| {
+        URL_SAFE_NO_PAD
+            .decode(jwks["keys"][0][name].as_str().unwrap())
+            .unwrap()
+    };
+    let key = Engines::new(&field("n"), &field("e")).unwrap();
+    let token = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_O8W2Fp5jujGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_eSN9383LcOLn6_dO--xi12jzDwusC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6LbgGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0igcN_IoypGlUPQGe77Rw";
+    let (input, sig) = token.rsplit_once('.').unwrap();
+    let mut sig = URL_SAFE_NO_PAD.decode(sig).unwrap();
+    let d = digest(Hash::Sha256, input.as_bytes());
+    assert!(key.verify(Hash::Sha256, &d, &sig));
+    sig[100] ^= 0x04;
+    assert!(!key.verify(Hash::Sha256, &d, &sig));
+}
+
 /// Verdicts of a Wycheproof file: every `valid` accepted, every `invalid` rejected.
 /// `acceptable` cases are all "Missing NULL in the ASN encoding" (DigestInfo without the
 /// NULL parameters): we reject them, because we compare against the one encoding
