@@ -53,6 +53,10 @@ pub enum ErrorCode {
     BadPolicy,
     /// An OpenID Connect discovery document is unusable.
     BadDiscovery,
+    /// The request carries no token (hosts report this; the core never sees such a request).
+    MissingToken,
+    /// The request carries more than one token (RFC 6750 §2: exactly one method).
+    MultipleTokens,
 }
 
 impl ErrorCode {
@@ -85,6 +89,8 @@ impl ErrorCode {
             ErrorCode::JwksTooManyKeys => "jwks_too_many_keys",
             ErrorCode::BadPolicy => "bad_policy",
             ErrorCode::BadDiscovery => "bad_discovery",
+            ErrorCode::MissingToken => "missing_token",
+            ErrorCode::MultipleTokens => "multiple_tokens",
         }
     }
 
@@ -112,6 +118,8 @@ impl ErrorCode {
         ErrorCode::JwksTooManyKeys,
         ErrorCode::BadPolicy,
         ErrorCode::BadDiscovery,
+        ErrorCode::MissingToken,
+        ErrorCode::MultipleTokens,
     ];
 
     /// True when the token itself is authentic and current but the policy refuses
@@ -123,6 +131,14 @@ impl ErrorCode {
     /// ```
     pub const fn is_forbidden(self) -> bool {
         matches!(self, ErrorCode::BadAudience | ErrorCode::ClaimRuleFailed)
+    }
+}
+
+impl Error {
+    /// A host-level verdict (`missing_token`, `multiple_tokens`) with its reason, so every
+    /// host reports those with the same codes as the core's own.
+    pub fn host(code: ErrorCode, reason: &str) -> Error {
+        Error::new(code, reason)
     }
 }
 

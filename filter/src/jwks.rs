@@ -2,6 +2,7 @@
 
 use crate::b64;
 use crate::error::{err, excerpt, Error};
+use crate::host_rsa::{spki_der, RsaKey};
 use crate::json;
 use crate::policy::Algorithm;
 use crate::rsa::{self, KeyRejection};
@@ -101,6 +102,21 @@ pub(crate) struct Key {
     pub(crate) kid: Option<String>,
     pub(crate) alg: Option<Algorithm>,
     pub(crate) rsa: rsa::PublicKey,
+    n: Vec<u8>,
+    e: Vec<u8>,
+    /// DER SubjectPublicKeyInfo, for hosts that check signatures natively.
+    spki: Vec<u8>,
+}
+
+impl Key {
+    pub(crate) fn host_view(&self) -> RsaKey<'_> {
+        RsaKey {
+            kid: self.kid.as_deref(),
+            n: &self.n,
+            e: &self.e,
+            spki: &self.spki,
+        }
+    }
 }
 
 /// The usable keys of one JWKS document.
@@ -323,7 +339,15 @@ fn load(entry: &Value) -> Result<Key, Skip> {
             "e must be odd, at least 3, below n and at most 32 bits",
         ),
     })?;
-    Ok(Key { kid, alg, rsa })
+    let spki = spki_der(&n, &e);
+    Ok(Key {
+        kid,
+        alg,
+        rsa,
+        n,
+        e,
+        spki,
+    })
 }
 
 fn bit_len(be: &[u8]) -> usize {

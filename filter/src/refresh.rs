@@ -48,6 +48,20 @@ impl Default for RefreshConfig {
     }
 }
 
+/// The refresh state as plain data, for hosts that keep it outside the [`Refresher`]
+/// (the Envoy filter shares it between worker VMs through shared data).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RefreshState {
+    /// When the next scheduled fetch is due.
+    pub next_fetch_at: u64,
+    /// Consecutive failures since the last success.
+    pub failures: u32,
+    /// When the fetch in flight started, if one is.
+    pub in_flight_since: Option<u64>,
+    /// When the last unknown-`kid` refetch was allowed.
+    pub last_kid_refetch: Option<u64>,
+}
+
 /// The refresh state of one key source.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refresher {
@@ -67,6 +81,35 @@ impl Refresher {
             failures: 0,
             in_flight_since: None,
             last_kid_refetch: None,
+        }
+    }
+
+    /// Resumes a schedule from state saved with [`Refresher::state`].
+    ///
+    /// ```
+    /// use jwtgate::refresh::{RefreshConfig, Refresher};
+    /// let mut a = Refresher::new(RefreshConfig::default());
+    /// a.failed(100);
+    /// let b = Refresher::with_state(RefreshConfig::default(), a.state());
+    /// assert_eq!(a, b);
+    /// ```
+    pub fn with_state(config: RefreshConfig, state: RefreshState) -> Refresher {
+        Refresher {
+            config,
+            next_at: state.next_fetch_at,
+            failures: state.failures,
+            in_flight_since: state.in_flight_since,
+            last_kid_refetch: state.last_kid_refetch,
+        }
+    }
+
+    /// The state as plain data.
+    pub fn state(&self) -> RefreshState {
+        RefreshState {
+            next_fetch_at: self.next_at,
+            failures: self.failures,
+            in_flight_since: self.in_flight_since,
+            last_kid_refetch: self.last_kid_refetch,
         }
     }
 

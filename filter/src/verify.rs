@@ -4,6 +4,7 @@ use crate::b64;
 use crate::cache::TokenCache;
 use crate::claims::{lookup, Claims};
 use crate::error::{err, excerpt, Error};
+use crate::host_rsa::HostRsa;
 use crate::json;
 use crate::jwks::{Key, KeySet};
 use crate::policy::{Algorithm, Policy};
@@ -128,22 +129,47 @@ impl Verifier {
     /// Verifies a compact JWT at time `now` (seconds since the Unix epoch): structure,
     /// header, signature, then claims and policy. Returns the first failed rule.
     pub fn verify(&self, token: &str, now: u64) -> Result<Verified, Error> {
+        self.verify_inner(token, now, None)
+    }
+
+    /// Like [`Verifier::verify`], but the host checks the RSA signature of the key the
+    /// core selected (falling back to the core's engine when the host returns `None`).
+    pub fn verify_with(
+        &self,
+        token: &str,
+        now: u64,
+        host: &dyn HostRsa,
+    ) -> Result<Verified, Error> {
+        self.verify_inner(token, now, Some(host))
+    }
+
+    fn verify_inner(
+        &self,
+        token: &str,
+        now: u64,
+        host: Option<&dyn HostRsa>,
+    ) -> Result<Verified, Error> {
         let cache = self.cache.as_ref().and_then(|c| c.try_borrow_mut().ok());
         if let Some(mut cache) = cache {
             if let Some(hit) = cache.get(token) {
                 check_times(&self.policy, hit.claims().as_map(), now)?;
                 return Ok(hit);
             }
-            let verified = self.verify_uncached(token, now)?;
+            let verified = self.verify_uncached(token, now, host)?;
             cache.insert(token, verified.clone());
             return Ok(verified);
         }
-        self.verify_uncached(token, now)
+        self.verify_uncached(token, now, host)
     }
 
-    fn verify_uncached(&self, token: &str, now: u64) -> Result<Verified, Error> {
+    fn verify_uncached(
+        &self,
+        token: &str,
+        now: u64,
+        host: Option<&dyn HostRsa>,
+    ) -> Result<Verified, Error> {
         let compact = token::parse(token, &self.policy)?;
-        self.check_signature(&compact)?;
+        self.check_signature(&compact, host)?;
         let payload = b64::decode(compact.payload_b64)
             .ok_or_else(|| err!(Malformed, "payload is not canonical base64url"))?;
         let map = json::parse_object(&payload).map_err(|e| err!(Malformed, "payload: {e}"))?;
@@ -163,7 +189,7 @@ impl Verifier {
     /// no claim or time rule applies. The algorithm allow-list and size cap still do.
     pub fn verify_jws(&self, token: &str) -> Result<Jws, Error> {
         let compact = token::parse(token, &self.policy)?;
-        self.check_signature(&compact)?;
+        self.check_signature(&compact, None)?;
         let payload = b64::decode(compact.payload_b64)
             .ok_or_else(|| err!(Malformed, "payload is not canonical base64url"))?;
         Ok(Jws {
@@ -172,7 +198,7 @@ impl Verifier {
         })
     }
 
-    fn check_signature(&self, c: &Compact<'_>) -> Result<(), Error> {
+    fn check_signature(&self, c: &Compact<'_>, host: Option<&dyn HostRsa>) -> Result<(), Error> {
         let alg = c.header.alg;
         let usable = |k: &&Key| k.alg.is_none_or(|a| a == alg);
         let mut candidates: Vec<&Key> = Vec::new();
@@ -223,28 +249,29 @@ impl Verifier {
                 "token has no kid and {total} keys could match; at most {MAX_CANDIDATES} are tried"
             ));
         }
+        // Hashed only when the core's engine runs: a host check hashes the input itself.
         let mut digest = [0u8; 64];
-        let (hash, digest) = match alg {
-            Algorithm::RS256 => {
-                digest[..32].copy_from_slice(&Sha256::digest(c.signing_input));
-                (Hash::Sha256, &digest[..32])
-            }
-            Algorithm::RS384 => {
-                digest[..48].copy_from_slice(&Sha384::digest(c.signing_input));
-                (Hash::Sha384, &digest[..48])
-            }
-            Algorithm::RS512 => {
-                digest.copy_from_slice(&Sha512::digest(c.signing_input));
-                (Hash::Sha512, &digest[..])
-            }
-        };
+        let mut hashed: Option<(Hash, usize)> = None;
         let mut wrong_length = 0usize;
         for key in &candidates {
             if c.signature.len() != key.rsa.modulus_len() {
                 wrong_length += 1;
                 continue;
             }
-            if key.rsa.verify_pkcs1v15(hash, digest, &c.signature) {
+            if let Some(verdict) =
+                host.and_then(|h| h.verify(&key.host_view(), alg, c.signing_input, &c.signature))
+            {
+                if verdict {
+                    return Ok(());
+                }
+                continue;
+            }
+            let (hash, len) =
+                *hashed.get_or_insert_with(|| hash_into(alg, c.signing_input, &mut digest));
+            if key
+                .rsa
+                .verify_pkcs1v15(hash, digest.get(..len).unwrap_or_default(), &c.signature)
+            {
                 return Ok(());
             }
         }
@@ -257,6 +284,24 @@ impl Verifier {
             ));
         }
         Err(err!(BadSignature, "signature does not verify"))
+    }
+}
+
+/// Hashes the signing input with the algorithm's hash into `out`; returns the hash and its length.
+fn hash_into(alg: Algorithm, input: &[u8], out: &mut [u8; 64]) -> (Hash, usize) {
+    match alg {
+        Algorithm::RS256 => {
+            out[..32].copy_from_slice(&Sha256::digest(input));
+            (Hash::Sha256, 32)
+        }
+        Algorithm::RS384 => {
+            out[..48].copy_from_slice(&Sha384::digest(input));
+            (Hash::Sha384, 48)
+        }
+        Algorithm::RS512 => {
+            out.copy_from_slice(&Sha512::digest(input));
+            (Hash::Sha512, 64)
+        }
     }
 }
 
