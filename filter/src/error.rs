@@ -185,17 +185,6 @@ impl fmt::Display for Error {
 
 impl core::error::Error for Error {}
 
-#[cfg(test)]
-mod tests {
-    use super::excerpt;
-
-    #[test]
-    fn excerpts_are_bounded_and_escaped() {
-        assert_eq!(excerpt("a\0b\r\n\"\\"), "a\\u{0}b\\r\\n\\\"\\\\");
-        assert_eq!(excerpt(&"é".repeat(100)).chars().count(), 65);
-    }
-}
-
 /// Quotes untrusted text for a reason string: at most 64 characters, with control
 /// characters, quotes and backslashes escaped so a reason is safe to log on one line.
 pub(crate) fn excerpt(s: &str) -> String {
@@ -221,3 +210,14 @@ macro_rules! err {
     };
 }
 pub(crate) use err;
+
+#[cfg(test)]
+mod tests {
+    use super::excerpt;
+
+    #[test]
+    fn excerpts_are_bounded_and_escaped() {
+        assert_eq!(excerpt("a\0b\r\n\"\\"), "a\\u{0}b\\r\\n\\\"\\\\");
+        assert_eq!(excerpt(&"é".repeat(100)).chars().count(), 65);
+    }
+}
