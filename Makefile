@@ -7,7 +7,7 @@ CARGO ?= cargo
 NO_STD_TARGETS := thumbv7em-none-eabi wasm32-unknown-unknown wasm32-wasip1
 FUZZ_SECONDS ?= 10
 
-.PHONY: all test demo bench soak fuzz setup-rust lint check-no-std test-core test-vectors \
+.PHONY: all test demo bench soak fuzz setup-rust lint check-no-std test-core test-wasm-rsa test-vectors \
         test-harness test-envoy test-js test-fuzz vectors deny audit
 
 all: test
@@ -25,7 +25,7 @@ setup-rust:
 ## ---- tests ----------------------------------------------------------------
 
 # Every test; the README and .ci/run call exactly this.
-test: lint deny check-no-std test-core test-vectors test-harness test-fuzz test-envoy test-js
+test: lint deny check-no-std test-core test-wasm-rsa test-vectors test-harness test-fuzz test-envoy test-js
 	@echo "make test: every suite passed"
 
 lint: setup-rust
@@ -41,6 +41,10 @@ check-no-std: setup-rust
 # Unit tests, RSA (Wycheproof + differential), hostile inputs, the shared vectors.
 test-core: setup-rust
 	$(CARGO) test -p jwtgate
+
+# The RSA unit tests (Wycheproof, differential) as wasm32-wasip1 with the simd128 engine, in Node's WASI.
+test-wasm-rsa: setup-rust
+	$(MAKE) -C bench test-wasm
 
 # The committed corpus is exactly what the generator produces.
 test-vectors:
@@ -84,6 +88,6 @@ demo: setup-rust
 	envoy/scripts/demo.sh
 
 bench: setup-rust
-	$(CARGO) bench -p jwtgate --bench rsa
+	$(MAKE) -C bench all
 	wasm-js/scripts/bench.sh
 	envoy/scripts/bench.sh
