@@ -3,6 +3,7 @@
 // This file translates between JS and the core; every verdict comes from the core.
 
 import { Core, Schedule, bearer_token, discovery_jwks_uri, forbidden_codes } from '../pkg/jwtgate.js';
+import { hostRsa } from './host.js';
 
 let forbiddenCodes;
 
@@ -186,6 +187,7 @@ export class Verifier {
     } catch (e) {
       throw renameFields(decodeError(e));
     }
+    if (hostRsa !== undefined) this.#core.set_host_rsa(this.#hostCheck());
     if (cacheSize > 0) {
       this.#results = new Map();
       this.#resultsMax = cacheSize;
@@ -194,16 +196,36 @@ export class Verifier {
     else if (jwks !== undefined) this.setJwks(jwks);
   }
 
+  // The function the core calls for each RSA check: 1 valid, 0 invalid, 2 "cannot tell"
+  // (any exception: the core's own engine decides). Its key cache is per verifier and
+  // emptied with each new key set.
+  #hostCheck() {
+    const check = hostRsa;
+    const keys = (this.#hostKeys = new Map());
+    return (keyId, alg, spki, input, signature) => {
+      try {
+        return check(spki, alg, input, signature, keys, keyId) ? 1 : 0;
+      } catch {
+        return 2;
+      }
+    };
+  }
+
+  #hostKeys;
+
   /**
    * Replaces the keys (a JWKS object or its JSON text). Returns `{ loaded, kids, skipped }`;
    * throws a `JwtError` (and keeps the previous keys) when the document is unusable.
    */
   setJwks(jwks) {
+    let report;
     try {
-      return JSON.parse(this.#core.set_jwks(jwksText(jwks)));
+      report = JSON.parse(this.#core.set_jwks(jwksText(jwks)));
     } catch (e) {
       throw decodeError(e);
     }
+    this.#hostKeys?.clear();
+    return report;
   }
 
   /** Whether a usable key has exactly this `kid`. */
@@ -225,6 +247,7 @@ export class Verifier {
       } catch (e) {
         throw decodeError(e);
       }
+      this.#hostKeys?.clear();
       this.#remoteVersion = remote.version;
     }
   }

@@ -27,7 +27,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt::Write;
 use jwtgate::refresh::{RefreshConfig, Refresher};
-use jwtgate::{Error, ErrorCode, KeySet, Policy, Verifier};
+use jwtgate::{Algorithm, Error, ErrorCode, HostRsa, KeySet, Policy, RsaKey, Verifier};
 use wasm_bindgen::prelude::*;
 
 #[cfg(target_arch = "wasm32")]
@@ -70,6 +70,8 @@ pub struct Core {
     policy: Option<Policy>,
     cache_size: usize,
     verifier: Option<Verifier>,
+    /// The runtime's own RSA check, when it has a fast synchronous one (see [`HostRsaFn`]).
+    host: Option<HostRsaFn>,
     /// `"code\nreason"` of the last failure of `verify`/`verify_jws`.
     last_error: String,
 }
@@ -85,6 +87,7 @@ impl Core {
             policy: Some(policy),
             cache_size,
             verifier: None,
+            host: None,
             last_error: String::new(),
         })
     }
@@ -111,6 +114,13 @@ impl Core {
         Ok(report)
     }
 
+    /// Lets the runtime check RSA signatures natively (Node's and Bun's synchronous
+    /// `crypto.verify` beat the wasm engine); `undefined` goes back to the engine. The core
+    /// still parses, selects the key, checks lengths and decides everything else.
+    pub fn set_host_rsa(&mut self, f: Option<HostRsaFn>) {
+        self.host = f;
+    }
+
     /// Whether keys have been pushed.
     pub fn has_keys(&self) -> bool {
         self.verifier.is_some()
@@ -130,7 +140,11 @@ impl Core {
             self.last_error = no_keys();
             return None;
         };
-        match v.verify(token, secs(now)) {
+        let result = match &self.host {
+            Some(f) => v.verify_with(token, secs(now), &JsHost(f)),
+            None => v.verify(token, secs(now)),
+        };
+        match result {
             Ok(verified) => Some(verified.payload_json().to_owned()),
             Err(e) => {
                 self.last_error = encode(&e);
@@ -147,7 +161,11 @@ impl Core {
             self.last_error = no_keys();
             return false;
         };
-        match v.verify(token, secs(now)) {
+        let result = match &self.host {
+            Some(f) => v.verify_with(token, secs(now), &JsHost(f)),
+            None => v.verify(token, secs(now)),
+        };
+        match result {
             Ok(_) => true,
             Err(e) => {
                 self.last_error = encode(&e);
@@ -180,6 +198,58 @@ impl Core {
     pub fn cache_stats(&self) -> Vec<f64> {
         let (hits, misses) = self.verifier.as_ref().map_or((0, 0), Verifier::cache_stats);
         vec![hits as f64, misses as f64]
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A JS function `(keyId, alg, spki, signingInput, signature) => 0 | 1 | 2`: invalid,
+    /// valid, or "cannot tell" (the core's engine then decides). `alg` is 256/384/512;
+    /// `keyId` names the key within one key set (cache hint; the SPKI bytes are the truth).
+    pub type HostRsaFn;
+
+    #[wasm_bindgen(method, js_name = call)]
+    fn call_host(
+        this: &HostRsaFn,
+        this_arg: &JsValue,
+        key_id: u32,
+        alg: u32,
+        spki: &[u8],
+        signing_input: &[u8],
+        signature: &[u8],
+    ) -> u32;
+}
+
+struct JsHost<'a>(&'a HostRsaFn);
+
+impl HostRsa for JsHost<'_> {
+    fn verify(
+        &self,
+        key: &RsaKey<'_>,
+        alg: Algorithm,
+        signing_input: &[u8],
+        signature: &[u8],
+    ) -> Option<bool> {
+        let alg = match alg {
+            Algorithm::RS256 => 256,
+            Algorithm::RS384 => 384,
+            Algorithm::RS512 => 512,
+        };
+        let spki = key.spki_der();
+        // The address is stable while the key set lives; JS checks the bytes anyway.
+        let key_id = spki.as_ptr() as usize as u32;
+        match self.0.call_host(
+            &JsValue::UNDEFINED,
+            key_id,
+            alg,
+            spki,
+            signing_input,
+            signature,
+        ) {
+            0 => Some(false),
+            1 => Some(true),
+            _ => None,
+        }
     }
 }
 

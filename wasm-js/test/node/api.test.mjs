@@ -212,3 +212,53 @@ test('mutated tokens and JWKS documents never trap (seeded, 4,000 cases)', () =>
   }
   assert.equal(v.verify(fx.tokens.good, at).header.kid, 'k1');
 });
+
+test('in Node the RSA check runs in node:crypto; the core still decides everything else', async () => {
+  const { hostRsa, setHostRsa } = await import('../../js/host.js');
+  const calls = [];
+  setHostRsa((spki, alg, input, sig, cache, keyId) => {
+    calls.push({ alg, spkiBytes: spki.length, inputBytes: input.length, sigBytes: sig.length });
+    return hostRsa(spki, alg, input, sig, cache, keyId);
+  });
+  try {
+    const v = new Verifier(opts);
+    assert.equal(v.verify(fx.tokens.good, at).header.kid, 'k1');
+    rejects(() => v.verify(fx.tokens.forged, at), 'bad_signature');
+    rejects(() => v.verify(fx.tokens.unknownKid, at), 'unknown_kid');
+    rejects(() => v.verify(fx.tokens.hs256, at), 'alg_not_allowed');
+    assert.equal(calls.length, 2, 'called for the two tokens that reach the signature check only');
+    assert.deepEqual(calls[0], { alg: 256, spkiBytes: 294, inputBytes: fx.tokens.good.lastIndexOf('.'), sigBytes: 256 });
+  } finally {
+    setHostRsa(hostRsa);
+  }
+});
+
+test('a failing native check falls back to the wasm engine', async () => {
+  const { hostRsa, setHostRsa } = await import('../../js/host.js');
+  setHostRsa(() => { throw new Error('no crypto here'); });
+  try {
+    const v = new Verifier(opts);
+    assert.equal(v.verify(fx.tokens.good, at).header.kid, 'k1');
+    rejects(() => v.verify(fx.tokens.tampered, at), 'bad_signature');
+  } finally {
+    setHostRsa(hostRsa);
+  }
+});
+
+test('native key cache: rotated keys under a reused kid and address are never mixed up', () => {
+  // Same kid, new key material, pushed into the same verifier: the cached KeyObject of the
+  // old key must not verify (or refuse) tokens of the new one.
+  const a = makeKey('same');
+  const b = makeKey('same');
+  const v = new Verifier({ jwks: { keys: [a.jwk] } });
+  const ta = signToken(a, claims());
+  const tb = signToken(b, claims());
+  for (let i = 0; i < 20; i++) {
+    v.setJwks({ keys: [a.jwk] });
+    assert.equal(v.verify(ta, at).header.kid, 'same');
+    rejects(() => v.verify(tb, at), 'bad_signature');
+    v.setJwks({ keys: [b.jwk] });
+    assert.equal(v.verify(tb, at).header.kid, 'same');
+    rejects(() => v.verify(ta, at), 'bad_signature');
+  }
+});

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Verifier, JwtError } from 'jwtgate';
+import { hostRsa, setHostRsa } from '../../js/host.js';
 
 const corpus = JSON.parse(readFileSync(new URL('../../../tests/vectors/corpus.json', import.meta.url), 'utf8'));
 
@@ -30,13 +31,17 @@ function tokenOf(c) {
   return r.prefix + r.unit.repeat(r.count) + r.suffix;
 }
 
-// One verifier per (jwks, policy) pair, as a host would hold them.
+// One verifier per (jwks, policy) pair, as a host would hold them; in Node the RSA check
+// runs in node:crypto by default, so every case also runs with the wasm engine.
 const verifiers = new Map();
-function verifierFor(c) {
-  const key = `${c.jwks}/${c.policy}`;
+const nativeRsa = hostRsa;
+function verifierFor(c, engine) {
+  const key = `${c.jwks}/${c.policy}/${engine}`;
+  setHostRsa(engine === 'wasm' ? undefined : nativeRsa);
   if (!verifiers.has(key)) {
     verifiers.set(key, new Verifier({ jwks: corpus.jwks[c.jwks], ...options(corpus.policies[c.policy]) }));
   }
+  setHostRsa(nativeRsa);
   return verifiers.get(key);
 }
 
@@ -50,10 +55,11 @@ function verdict(fn) {
   }
 }
 
-test(`corpus: ${corpus.cases.length} token cases`, () => {
+for (const engine of ['node:crypto', 'wasm']) test(`corpus: ${corpus.cases.length} token cases, RSA in ${engine}`, () => {
+  assert.ok(nativeRsa, 'Node registers its native RSA check');
   const wrong = [];
   for (const c of corpus.cases) {
-    const v = verifierFor(c);
+    const v = verifierFor(c, engine);
     const token = tokenOf(c);
     const got = c.entry === 'verify_jws' ? verdict(() => v.verifyJws(token)) : verdict(() => v.verify(token, { now: c.now }));
     if (got.code !== c.expect) {
