@@ -159,18 +159,26 @@ def test_down_later_keeps_the_last_good_keys(envoy_factory, idps):
 
 # ---- slow ---------------------------------------------------------------------------------
 
-def test_stall_at_startup_no_request_waits_beyond_the_timeout(envoy_factory, idp):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_stall_at_startup_no_request_waits_beyond_the_timeout(envoy_factory, idp, workers):
     idp.set("/keys", stall(30))
-    e, port = start(envoy_factory, idp.port, remote_plugin())
-    results = parallel(8, lambda i: call(port, make_token(K1)))
+    e, port = start(envoy_factory, idp.port, remote_plugin(), concurrency=workers)
+    results = parallel(16, lambda i: call(port, make_token(K1)))
+    # Then steady traffic across several fetch attempts (timeouts and retries): still bounded.
+    end = time.time() + 8
+    while time.time() < end and len(results) < 1000:
+        results += parallel(4, lambda i: call(port, make_token(K1)))
+        time.sleep(0.05)
     worst = max(r[2] for r in results)
-    assert all(r[:2] == (401, "no_usable_keys") for r in results), results
+    assert all(r[:2] == (401, "no_usable_keys") for r in results), set(r[:2] for r in results)
     assert worst <= WAIT_BOUND, worst
+    assert idp.count() >= 2  # it kept retrying
     alive(e)
 
 
-def test_stall_later_known_keys_fast_unknown_kid_bounded(envoy_factory, idp):
-    e, port = start(envoy_factory, idp.port, remote_plugin())
+@pytest.mark.parametrize("workers", [1, 2])
+def test_stall_later_known_keys_fast_unknown_kid_bounded(envoy_factory, idp, workers):
+    e, port = start(envoy_factory, idp.port, remote_plugin(), concurrency=workers)
     assert ready(e, port)
     idp.set("/keys", stall(30))
     results = parallel(8, lambda i: call(port, make_token(K2 if i % 2 else K1)))
@@ -466,4 +474,87 @@ def test_memory_bounded_under_a_hostile_idp(envoy_factory, idp):
           f"IdP hits {idp.count()}, failed fetches {e.counter('jwtgate.jwks_fetch_failed')}")
     assert after - before < 64 * 1024, (before, after)
     assert e.counter("jwtgate.jwks_fetch_failed") >= 5
+    alive(e)
+
+
+# ---- keys withdrawn or replaced -----------------------------------------------------------
+
+def _both_workers(port: int, token: str, n: int = 24) -> list:
+    """n requests on n separate connections at once, so both workers see (and cache) the token."""
+    return parallel(n, lambda i: call(port, token)[:2])
+
+
+def test_withdrawn_key_is_refused_even_when_its_tokens_are_cached(envoy_factory, idp):
+    """The IdP drops K1 (compromised) and publishes K2. After the refetch, K1's tokens are
+    refused on both workers, although each worker had them in its verified-token cache."""
+    e, port = start(envoy_factory, idp.port, remote_plugin(source={"refetch_cooldown": "30s"}), concurrency=2)
+    assert ready(e, port)
+    old = make_token(K1)
+    assert set(_both_workers(port, old)) == {(200, "")}
+    idp.keys = [K2]
+    assert call_bounded(port, make_token(K2))[0] == 200  # the refetch
+    time.sleep(1.5)  # the other worker picks the new record up on its 1 s tick
+    assert set(_both_workers(port, old)) == {(401, "unknown_kid")}
+    alive(e)
+
+
+def test_key_material_replaced_under_the_same_kid(envoy_factory, idp):
+    """The IdP keeps the kid `k1` but the key behind it changes (max-age refresh). Tokens signed
+    by the old key under `k1` must stop verifying, cached or not."""
+    idp.serve_keys(max_age=1)
+    e, port = start(envoy_factory, idp.port, remote_plugin(), concurrency=2)
+    assert ready(e, port)
+    old = make_token(K1)
+    assert set(_both_workers(port, old)) == {(200, "")}
+    replacement = pem_key("rsa3072", "k1")
+    hits = idp.count()
+    idp.keys = [replacement]
+    assert wait_for(lambda: idp.count() >= hits + 1, 5)
+    time.sleep(2.5)  # the refresh is installed and every worker has ticked
+    assert set(_both_workers(port, old)) == {(401, "bad_signature")}
+    assert call_bounded(port, make_token(replacement))[0] == 200
+    alive(e)
+
+
+def test_huge_max_age_is_clamped(envoy_factory, idp):
+    idp.serve_keys(max_age=31_536_000)
+    e, port = start(envoy_factory, idp.port, remote_plugin(source={"max_cache_duration": "2s"}))
+    assert ready(e, port)
+    base = idp.count()
+    assert wait_for(lambda: idp.count() >= base + 2, 8), "max_cache_duration must bound max-age"
+    alive(e)
+
+
+# ---- discovery under fire -----------------------------------------------------------------
+
+@pytest.mark.parametrize("answer", ["500", "html", "deep_nesting", "huge_32mb", "huge_2mb_valid_jwks",
+                                    "truncated_connection", "close_without_answer", "invalid_utf8"])
+def test_bad_discovery_answer_fails_closed(envoy_factory, idp, answer):
+    idp.set("/.well-known/openid-configuration", BAD_ANSWERS[answer]())
+    e, port = start(envoy_factory, idp.port, discovery_plugin())
+    assert wait_for(lambda: idp.count("/.well-known/openid-configuration") >= 1, 5)
+    assert call_bounded(port, make_token(K1)) == (401, "no_usable_keys")
+    assert idp.count("/keys") == 0
+    alive(e)
+
+
+def test_rediscovery_meeting_a_hostile_document_keeps_the_last_good_keys(envoy_factory, idps):
+    """Keys come through discovery; then the JWKS fails (so the filter rediscovers) and the
+    discovery document turns hostile (a foreign issuer, then a jwks_uri on another host).
+    The last good keys keep working, nothing from the other host is trusted or fetched."""
+    idp, evil = idps(), idps(keys=[ATTACKER, K2])
+    e, port = start(envoy_factory, idp.port, discovery_plugin(refetch_cooldown="1s"))
+    assert ready(e, port)
+    disc = idp.count("/.well-known/openid-configuration")
+    idp.set("/keys", respond(500, "{}"))
+    idp.set("/.well-known/openid-configuration",
+            idp.discovery_doc(issuer="http://idp.hostile.test.evil", jwks_uri=f"{evil.base}/keys"))
+    assert call_bounded(port, make_token(K2)) == (401, "unknown_kid")  # refetch: JWKS 500
+    assert wait_for(lambda: idp.count("/.well-known/openid-configuration") > disc, 8), "no rediscovery"
+    idp.set("/.well-known/openid-configuration", idp.discovery_doc(jwks_uri=f"{evil.base}/keys"))
+    time.sleep(2.5)
+    for tok in (make_token(K2), make_token(ATTACKER)):
+        assert call_bounded(port, tok)[0] == 401
+    assert call_bounded(port, make_token(K1))[0] == 200
+    assert sum(evil.hits.values()) == 0
     alive(e)

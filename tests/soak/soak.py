@@ -8,7 +8,11 @@ and by time. Checks, each printed as pass/fail:
 - the request budget was reached (1,000,000 by default; 20,000 with --quick);
 - zero 5xx (wrk's tally and Envoy's downstream_rq_5xx) and zero transport errors;
 - zero wasm VM traps: no VM created or reloaded during the run (`wasm.envoy.wasm.runtime.v8.created`,
-  `wasm.<plugin>.vm_reload*`) and no trap/panic line in Envoy's log;
+  `wasm.<plugin>.vm_reload*`) and no trap/panic line in Envoy's log. Checked against a deliberately
+  panicking proxy-wasm module: under the default fail-closed policy Envoy 1.40 changes no counter
+  in /stats for a trap; it logs "Function: proxy_on_request_headers failed: Uncaught RuntimeError:
+  unreachable" (and the Rust SDK's "panicked at"), and answers 503 from then on, so the log lines
+  and the 5xx check are what catch one;
 - verdicts: every distinct token checked once before the load (each class maps to exactly one
   status and code), then under load each class's replies match what it was sent;
 - Envoy's RSS flat after warm-up (sampled from /proc/<pid>/status).
@@ -221,6 +225,17 @@ def main() -> int:
         samples.append((wall, rss_kb(pid)))
         after = stats(envoy)
         alive = envoy.proc.poll() is None
+
+        # A sample of every class again after the load: still the same verdicts.
+        wrong = []
+        if alive:
+            for c, ts in tokens.items():
+                for t in ts[::5]:
+                    st, _, body = request(port, "/", bearer(t))
+                    if (st, code_of(st, body)) != EXPECTED[c]:
+                        wrong.append(f"{c}: {st} {code_of(st, body)}")
+        results.append(("verdicts after the load (every 5th token)", alive and not wrong,
+                        f"{len(wrong)} wrong" + (f", e.g. {wrong[0]}" if wrong else "")))
         try:
             w = json.loads(result_file.read_text())
         except (OSError, ValueError):
