@@ -5,6 +5,7 @@ Each case's recorded time is replayed with the filter's `fixed_now`; each (jwks,
 becomes a provider behind its own path. The token travels in a header without a prefix."""
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -48,9 +49,11 @@ class Corpus:
     pass
 
 
-@pytest.fixture(scope="module")
-def corpus():
+@pytest.fixture(scope="module", params=[True, False], ids=["native_rsa", "in_wasm_rsa"])
+def corpus(request):
+    """Once with Envoy's `verify_signature` checking signatures, once with the in-wasm engine."""
     c = Corpus()
+    c.native = request.param
     groups = {}
     for case in CASES:
         if skip_reason(case):
@@ -69,6 +72,7 @@ def corpus():
                       for name in providers.values()],
             "fixed_now": now,
             "cache_size": 0,
+            "native_rsa": c.native,
         }
         listeners.append(listener(f"now{now}", port, [wasm_filter(plugin)], [direct()], max_headers_kb=8192))
         for key, name in providers.items():
@@ -93,3 +97,17 @@ def test_verdict_equals_the_core(corpus, case):
     else:
         assert json.loads(body) == {"error": case["expect"]}, (status, body)
         assert f'error_description="{case["expect"]}"' in headers["www-authenticate"]
+
+
+def test_signatures_were_checked_where_configured(corpus):
+    """Runs after the cases: with `native_rsa` on (the default) every RSA check above went
+    through Envoy's `verify_signature`, and each call gave a verdict (valid and refused alike;
+    none fell back to the in-wasm engine), so the verdicts compared above are BoringSSL's.
+    With it off, the host is never asked."""
+    time.sleep(1.5)  # counters are flushed on the 1 s tick
+    if corpus.native:
+        assert corpus.envoy.counter("jwtgate.native_rsa") > 0
+        assert "RSA signatures checked by the host (verify_signature)" in corpus.envoy.log()
+    else:
+        assert corpus.envoy.counter("jwtgate.native_rsa") == 0
+    assert corpus.envoy.counter("jwtgate.native_rsa_no_verdict") == 0

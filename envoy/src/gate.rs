@@ -6,7 +6,7 @@ use crate::config::{Config, KeySource};
 use crate::extract::{self, ExtractError, Found};
 use crate::respond::Denial;
 use crate::rules::{self, Decision, Status};
-use jwtgate::{ErrorCode, KeySet, Verified, Verifier};
+use jwtgate::{ErrorCode, HostRsa, KeySet, Verified, Verifier};
 
 /// A provider whose token verified (or that fails open without keys: then `verified` is `None`).
 #[derive(Clone, Debug)]
@@ -78,8 +78,16 @@ impl Gate {
             .fold((0, 0), |(h, m), (a, b)| (h + a, m + b))
     }
 
-    /// Decides a request. `may_wait` is false on the second pass after a refetch.
-    pub fn check(&self, headers: &[(String, String)], now: u64, may_wait: bool) -> Outcome {
+    /// Decides a request. `may_wait` is false on the second pass after a refetch. `rsa` is
+    /// the host's native RSA check, used unless the configuration turned it off (it
+    /// answers `None` when it cannot tell, and the core's engine decides).
+    pub fn check(
+        &self,
+        headers: &[(String, String)],
+        now: u64,
+        may_wait: bool,
+        rsa: &dyn HostRsa,
+    ) -> Outcome {
         if self.config.bypass_cors_preflight && is_cors_preflight(headers) {
             return Outcome::Allow(Vec::new());
         }
@@ -94,7 +102,7 @@ impl Gate {
             if let Some(Some((s, _, _))) = memo.get(i) {
                 return *s;
             }
-            let r = self.provider_status(i, headers, now, may_wait);
+            let r = self.provider_status(i, headers, now, may_wait, rsa);
             let s = r.0;
             if let Some(slot) = memo.get_mut(i) {
                 *slot = Some(r);
@@ -126,6 +134,7 @@ impl Gate {
         headers: &[(String, String)],
         now: u64,
         may_wait: bool,
+        rsa: &dyn HostRsa,
     ) -> Verdict {
         let Some(p) = self.config.providers.get(i) else {
             return (Status::Missing, None, None);
@@ -152,7 +161,7 @@ impl Gate {
                 None,
             ),
             None => fail(ErrorCode::NoUsableKeys),
-            Some(v) => match v.verify(&found.token, now) {
+            Some(v) => match self.verify(v, &found.token, now, rsa) {
                 Ok(verified) => (
                     Status::Ok,
                     Some(Accepted {
@@ -174,6 +183,23 @@ impl Gate {
     }
 }
 
+impl Gate {
+    /// Verifies with the host's RSA check unless the configuration turned it off.
+    fn verify(
+        &self,
+        v: &Verifier,
+        token: &str,
+        now: u64,
+        rsa: &dyn HostRsa,
+    ) -> Result<Verified, jwtgate::Error> {
+        if self.config.native_rsa {
+            v.verify_with(token, now, rsa)
+        } else {
+            v.verify(token, now)
+        }
+    }
+}
+
 /// A CORS preflight: `OPTIONS` with `Origin` and `Access-Control-Request-Method`.
 fn is_cors_preflight(headers: &[(String, String)]) -> bool {
     extract::header(headers, ":method") == Some("OPTIONS")
@@ -184,7 +210,44 @@ fn is_cors_preflight(headers: &[(String, String)]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config;
+    use crate::config::{self, Config};
+    use jwtgate::{Algorithm, RsaKey};
+    use std::cell::RefCell;
+
+    /// A host without native RSA.
+    struct NoNative;
+    impl HostRsa for NoNative {
+        fn verify(&self, _: &RsaKey<'_>, _: Algorithm, _: &[u8], _: &[u8]) -> Option<bool> {
+            None
+        }
+    }
+
+    /// A host that answers `verdict` and records what it was asked.
+    struct Fixed {
+        verdict: Option<bool>,
+        calls: RefCell<Vec<(Algorithm, usize, Vec<u8>, usize)>>,
+    }
+    impl HostRsa for Fixed {
+        fn verify(
+            &self,
+            key: &RsaKey<'_>,
+            alg: Algorithm,
+            input: &[u8],
+            sig: &[u8],
+        ) -> Option<bool> {
+            self.calls
+                .borrow_mut()
+                .push((alg, key.spki_der().len(), input.to_vec(), sig.len()));
+            self.verdict
+        }
+    }
+
+    fn fixed(verdict: Option<bool>) -> Fixed {
+        Fixed {
+            verdict,
+            calls: RefCell::new(Vec::new()),
+        }
+    }
 
     const JWKS: &str = include_str!("../../tests/vectors/keys/rfc7515-a2.jwks.json");
     // RFC 7515 A.2: RS256, no kid, iss "joe", exp 1300819380.
@@ -220,18 +283,18 @@ mod tests {
         let g = gate("", RULES);
         let bearer = format!("Bearer {TOKEN}");
         assert!(
-            matches!(g.check(&req("/", Some(&bearer)), 1_300_819_000, true), Outcome::Allow(a) if a.len() == 1)
+            matches!(g.check(&req("/", Some(&bearer)), 1_300_819_000, true, &NoNative), Outcome::Allow(a) if a.len() == 1)
         );
         assert!(matches!(
-            g.check(&req("/", Some(&bearer)), 1_400_000_000, true),
+            g.check(&req("/", Some(&bearer)), 1_400_000_000, true, &NoNative),
             Outcome::Deny(Denial::Invalid(ErrorCode::Expired))
         ));
         assert!(matches!(
-            g.check(&req("/", None), 0, true),
+            g.check(&req("/", None), 0, true, &NoNative),
             Outcome::Deny(Denial::Missing)
         ));
         assert!(
-            matches!(g.check(&req("/public/x", None), 0, true), Outcome::Allow(a) if a.is_empty())
+            matches!(g.check(&req("/public/x", None), 0, true, &NoNative), Outcome::Allow(a) if a.is_empty())
         );
     }
 
@@ -242,7 +305,7 @@ mod tests {
         h[1].1 = "OPTIONS".into();
         h.push(("origin".into(), "https://a.example".into()));
         h.push(("access-control-request-method".into(), "POST".into()));
-        assert!(matches!(g.check(&h, 0, true), Outcome::Allow(_)));
+        assert!(matches!(g.check(&h, 0, true, &NoNative), Outcome::Allow(_)));
     }
 
     #[test]
@@ -255,10 +318,59 @@ mod tests {
             &req("/", Some(&format!("Bearer {TOKEN}"))),
             1_300_819_000,
             true,
+            &NoNative,
         );
         assert!(matches!(
             out,
             Outcome::Deny(Denial::Invalid(ErrorCode::ClaimRuleFailed))
         ));
+    }
+
+    #[test]
+    fn native_rsa_decides_when_it_can_and_the_core_otherwise() {
+        let bearer = format!("Bearer {TOKEN}");
+        let h = req("/", Some(&bearer));
+        let at = 1_300_819_000;
+        // cache_size 0: every check verifies again.
+        let g = gate("", RULES);
+        let g = Gate::new(Config {
+            cache_size: 0,
+            ..g.config
+        });
+        let no = fixed(Some(false));
+        assert!(matches!(
+            g.check(&h, at, true, &no),
+            Outcome::Deny(Denial::Invalid(ErrorCode::BadSignature))
+        ));
+        let calls = no.calls.borrow();
+        assert_eq!(calls.len(), 1);
+        let (alg, spki_len, input, sig_len) = &calls[0];
+        assert_eq!(*alg, Algorithm::RS256);
+        assert!(*spki_len > 256);
+        assert_eq!(
+            input.as_slice(),
+            TOKEN
+                .rsplit_once('.')
+                .map(|(i, _)| i.as_bytes())
+                .unwrap_or_default()
+        );
+        assert_eq!(*sig_len, 256);
+        assert!(matches!(
+            g.check(&h, at, true, &fixed(None)),
+            Outcome::Allow(_)
+        ));
+        assert!(matches!(
+            g.check(&h, at, true, &fixed(Some(true))),
+            Outcome::Allow(_)
+        ));
+
+        // Turned off: the host is never asked.
+        let off = Gate::new(Config {
+            native_rsa: false,
+            ..g.config
+        });
+        let no = fixed(Some(false));
+        assert!(matches!(off.check(&h, at, true, &no), Outcome::Allow(_)));
+        assert!(no.calls.borrow().is_empty());
     }
 }

@@ -8,12 +8,13 @@ use crate::extract::{self, Location};
 use crate::gate::{Accepted, Gate, Outcome};
 use crate::host;
 use crate::keys::{NoLease, Record};
+use crate::native;
 use crate::respond::{self, Denial};
-use jwtgate::KeySet;
+use jwtgate::{Algorithm, HostRsa, KeySet, RsaKey};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType, Status};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
@@ -72,8 +73,74 @@ struct Stats {
     cache_reported: (u64, u64),
 }
 
+/// Envoy's `verify_signature` foreign function (BoringSSL) as the core's host RSA check.
+/// Whether the host has it is learnt at the first call and kept for the VM's life; any
+/// error or odd answer is "cannot tell", and the core's in-wasm engine decides.
+#[derive(Default)]
+struct EnvoyRsa {
+    /// `None` until the first call; then whether the function exists.
+    available: Cell<Option<bool>>,
+    /// Verdicts the host gave, and calls that gave none (metrics, flushed on the tick).
+    verdicts: Cell<u64>,
+    no_verdict: Cell<u64>,
+}
+
+impl HostRsa for EnvoyRsa {
+    fn verify(
+        &self,
+        key: &RsaKey<'_>,
+        alg: Algorithm,
+        signing_input: &[u8],
+        signature: &[u8],
+    ) -> Option<bool> {
+        if self.available.get() == Some(false) {
+            return None;
+        }
+        let args = native::arguments(alg, key.spki_der(), signature, signing_input);
+        match host::call_foreign_function(native::FUNCTION, &args) {
+            Ok(result) => {
+                let verdict = native::verdict(&result);
+                if self.available.get().is_none() {
+                    self.available.set(Some(true));
+                    log::info!(
+                        "jwtgate: RSA signatures checked by the host ({})",
+                        native::FUNCTION
+                    );
+                }
+                if verdict.is_some() {
+                    self.verdicts.set(self.verdicts.get().saturating_add(1));
+                } else {
+                    self.no_verdict.set(self.no_verdict.get().saturating_add(1));
+                    log::debug!(
+                        "jwtgate: {} gave no verdict; in-wasm RSA decides",
+                        native::FUNCTION
+                    );
+                }
+                verdict
+            }
+            Err(status) => {
+                if self.available.get().is_none() {
+                    self.available.set(Some(false));
+                    log::info!(
+                        "jwtgate: host has no usable {} (status {status}); RSA runs in wasm",
+                        native::FUNCTION
+                    );
+                } else {
+                    self.no_verdict.set(self.no_verdict.get().saturating_add(1));
+                    log::debug!(
+                        "jwtgate: {} failed (status {status}); in-wasm RSA decides",
+                        native::FUNCTION
+                    );
+                }
+                None
+            }
+        }
+    }
+}
+
 struct State {
     root_id: u32,
+    rsa: EnvoyRsa,
     gate: Option<Gate>,
     sources: Vec<Option<Source>>,
     waiters: Vec<Waiter>,
@@ -87,6 +154,7 @@ impl State {
     fn new(root_id: u32) -> State {
         State {
             root_id,
+            rsa: EnvoyRsa::default(),
             gate: None,
             sources: Vec::new(),
             waiters: Vec::new(),
@@ -260,7 +328,7 @@ impl HttpContext for Http {
         let outcome = {
             let st = self.state.borrow();
             match &st.gate {
-                Some(gate) => gate.check(&headers, now / 1000, true),
+                Some(gate) => gate.check(&headers, now / 1000, true, &st.rsa),
                 None => Outcome::Deny(Denial::Invalid(jwtgate::ErrorCode::NoUsableKeys)),
             }
         };
@@ -348,7 +416,7 @@ impl Http {
             }
             _ => {
                 let outcome = match &st.gate {
-                    Some(g) => g.check(&headers, now / 1000, false),
+                    Some(g) => g.check(&headers, now / 1000, false, &st.rsa),
                     None => Outcome::Deny(Denial::Invalid(jwtgate::ErrorCode::NoUsableKeys)),
                 };
                 carry_out(&mut st, outcome, &headers)
@@ -766,7 +834,7 @@ fn finish_waiters(state: &Shared, provider: Option<usize>, now: u64, restore_ctx
         }
         let mut st = state.borrow_mut();
         let outcome = match &st.gate {
-            Some(g) => g.check(&w.headers, now / 1000, false),
+            Some(g) => g.check(&w.headers, now / 1000, false, &st.rsa),
             None => Outcome::Deny(Denial::Invalid(jwtgate::ErrorCode::NoUsableKeys)),
         };
         if let Action::Continue = carry_out(&mut st, outcome, &w.headers) {
@@ -825,6 +893,15 @@ fn flush_metrics(st: &mut State) {
             format!("{prefix}.jwks_fetch_failed"),
             std::mem::take(&mut stats.fetch_failed),
         ));
+    }
+    for (name, cell) in [
+        ("native_rsa", &st.rsa.verdicts),
+        ("native_rsa_no_verdict", &st.rsa.no_verdict),
+    ] {
+        let n = cell.take();
+        if n > 0 {
+            pending.push((format!("{prefix}.{name}"), n));
+        }
     }
     if let Some(g) = &st.gate {
         let (h, m) = g.cache_stats();

@@ -36,6 +36,14 @@ extern "C" {
         id: *mut u32,
     ) -> u32;
     fn proxy_increment_metric(id: u32, offset: i64) -> u32;
+    fn proxy_call_foreign_function(
+        name: *const u8,
+        name_size: usize,
+        args: *const u8,
+        args_size: usize,
+        result: *mut *mut u8,
+        result_size: *mut usize,
+    ) -> u32;
     fn proxy_set_property(
         path_data: *const u8,
         path_size: usize,
@@ -74,6 +82,35 @@ pub fn header_pairs(map: MapType) -> Vec<(String, String)> {
     // SAFETY: see above; ownership of that allocation passes to us and is freed on drop.
     let bytes: Box<[u8]> = unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(data, size)) };
     crate::wire::decode_pairs(&bytes)
+}
+
+/// Calls a host's foreign function. The SDK's `call_foreign_function` panics on statuses it
+/// does not list (an older host answers `Unimplemented`); this returns the raw status.
+/// `Ok` with an empty result when the host returned nothing.
+pub fn call_foreign_function(name: &str, args: &[u8]) -> Result<Vec<u8>, u32> {
+    let mut data: *mut u8 = std::ptr::null_mut();
+    let mut size: usize = 0;
+    // SAFETY: pointers and lengths of live slices, read by the host during the call only;
+    // the host writes a pointer from our exported allocator (a buffer of `size` bytes).
+    let status = unsafe {
+        proxy_call_foreign_function(
+            name.as_ptr(),
+            name.len(),
+            args.as_ptr(),
+            args.len(),
+            &mut data,
+            &mut size,
+        )
+    };
+    if status != 0 {
+        return Err(status);
+    }
+    if data.is_null() {
+        return Ok(Vec::new());
+    }
+    // SAFETY: as in `header_pairs`: the allocation (exactly `size` bytes) is now ours.
+    let bytes: Box<[u8]> = unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(data, size)) };
+    Ok(bytes.into_vec())
 }
 
 // The SDK's wrappers for the calls below panic (trap the VM) on any status but the few

@@ -13,6 +13,7 @@ pub mod config;
 pub mod extract;
 pub mod gate;
 pub mod keys;
+pub mod native;
 pub mod respond;
 pub mod rules;
 pub mod wire;

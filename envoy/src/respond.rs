@@ -21,8 +21,8 @@ impl Denial {
     /// The code used in the body, the `error_description` and the metric name.
     pub fn code(self) -> &'static str {
         match self {
-            Denial::Missing => "missing_token",
-            Denial::Multiple => "multiple_tokens",
+            Denial::Missing => ErrorCode::MissingToken.as_str(),
+            Denial::Multiple => ErrorCode::MultipleTokens.as_str(),
             Denial::Invalid(c) => c.as_str(),
         }
     }
@@ -123,7 +123,9 @@ mod tests {
         let r = deny(Denial::Invalid(ErrorCode::ClaimRuleFailed), "api");
         assert_eq!(r.status, 403);
         assert!(r.headers[0].1.contains(r#"error="insufficient_scope""#));
-        assert_eq!(deny(Denial::Multiple, "api").status, 400);
+        let r = deny(Denial::Multiple, "api");
+        assert_eq!(r.status, 400);
+        assert_eq!(r.body, r#"{"error":"multiple_tokens"}"#);
     }
 
     #[test]
