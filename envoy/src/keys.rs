@@ -5,7 +5,7 @@
 //!
 //! Times are milliseconds since the epoch; the core's schedule knobs are seconds.
 
-use jwtgate::refresh::{RefreshConfig, Refresher};
+use jwtgate::refresh::{RefreshConfig, RefreshState, Refresher};
 use serde_json::{json, Value};
 
 /// The shared state of one key source.
@@ -121,16 +121,18 @@ impl Record {
     }
 
     /// A fetch failed or gave garbage: keep the keys, back off exponentially (the core's
-    /// schedule), release the lease. Returns the delay in seconds.
+    /// schedule, resumed from the shared failure count), release the lease. Returns the
+    /// delay in seconds.
     pub fn failed(&mut self, now: u64, cfg: &RefreshConfig) -> u64 {
-        self.failures = self.failures.saturating_add(1);
-        let mut r = Refresher::new(*cfg);
-        let mut delay = 0;
-        // Replaying the failures through the core schedule keeps one backoff rule for every host;
-        // past 64 doublings the delay is long capped anyway.
-        for _ in 0..self.failures.min(64) {
-            delay = r.failed(0);
-        }
+        // The core's clock is seconds and the record's milliseconds: the core schedules
+        // from 0 and only the delay it returns is used.
+        let state = RefreshState {
+            failures: self.failures,
+            ..RefreshState::default()
+        };
+        let mut schedule = Refresher::with_state(*cfg, state);
+        let delay = schedule.failed(0);
+        self.failures = schedule.state().failures;
         self.next_fetch_at = now.saturating_add(delay.saturating_mul(1000));
         self.lease_until = 0;
         delay
@@ -204,5 +206,16 @@ mod tests {
         assert_eq!(r.failed(0, &cfg()), 4);
         assert_eq!(r.jwks, "k1");
         assert_eq!(r.next_fetch_at, 4000);
+        assert_eq!(r.failures, 3);
+        // Capped at retry_max (300 s by default), however many failures are recorded.
+        r.failures = 40;
+        assert_eq!(r.failed(1000, &cfg()), 300);
+        assert_eq!(r.next_fetch_at, 301_000);
+        r.failures = u32::MAX;
+        assert_eq!(r.failed(0, &cfg()), 300);
+        assert_eq!(r.failures, u32::MAX);
+        // A success resets the count.
+        r.succeeded(0, &cfg(), None, "k1");
+        assert_eq!(r.failed(0, &cfg()), 1);
     }
 }
