@@ -8,7 +8,7 @@ NO_STD_TARGETS := thumbv7em-none-eabi wasm32-unknown-unknown wasm32-wasip1
 FUZZ_SECONDS ?= 10
 
 .PHONY: all test demo bench soak fuzz setup-rust lint check-no-std test-core test-wasm-rsa test-vectors \
-        test-harness test-envoy test-js test-fuzz vectors deny audit
+        test-harness test-envoy test-idp test-soak test-js test-fuzz vectors deny audit
 
 all: test
 
@@ -25,7 +25,7 @@ setup-rust:
 ## ---- tests ----------------------------------------------------------------
 
 # Every test; the README and .ci/run call exactly this.
-test: lint deny check-no-std test-core test-wasm-rsa test-vectors test-harness test-fuzz test-envoy test-js
+test: lint deny check-no-std test-core test-wasm-rsa test-vectors test-harness test-fuzz test-envoy test-idp test-soak test-js
 	@echo "make test: every suite passed"
 
 lint: setup-rust
@@ -68,6 +68,17 @@ fuzz:
 # The filter in real Envoy 1.40 (V8) with a local IdP on loopback.
 test-envoy: setup-rust
 	envoy/scripts/test.sh
+
+# Hostile IdP scenarios against real Envoy: outages, stalls, garbage, redirects, rotation.
+test-idp: setup-rust
+	tests/idp_hostile/run.sh
+
+# A short soak (20,000 requests through real Envoy); `make soak` sends a million.
+test-soak: setup-rust
+	tests/soak/soak.sh --quick
+
+soak: setup-rust
+	tests/soak/soak.sh
 
 # The npm package in Node, Deno, Bun, workerd and headless Chromium.
 test-js: setup-rust
