@@ -1,6 +1,7 @@
 """make bench (Envoy part): one Envoy 1.40, one worker, listeners side by side in one run:
 no auth (baseline), native jwt_authn without and with its JWT cache, and the jwtgate
-filter (V8) without and with its verified-token cache, all with the same inline JWKS and a
+filter (V8) without and with its verified-token cache (and once with the in-wasm RSA engine
+instead of Envoy's verify_signature), all with the same inline JWKS and a
 direct_response route. wrk -t1 -c16 sends one repeated token, then 2,000 distinct tokens.
 Prints a markdown table of requests/s, p99 latency and ratios."""
 
@@ -48,13 +49,15 @@ def jwt_authn(jwks: str, cache: bool) -> dict:
     }
 
 
-def jwtgate(jwks: str, cache: int) -> dict:
+def jwtgate(jwks: str, cache: int, native_rsa: bool = True) -> dict:
+    name = f"jwtgate_c{cache}" + ("" if native_rsa else "_wasm_rsa")
     return wasm_filter({
         "providers": {"eks": {"issuer": ISSUER, "audiences": [AUD], "local_jwks": {"inline_string": jwks}}},
         "rules": [{"match": {"prefix": "/"}, "requires": {"provider_name": "eks"}}],
         "cache_size": cache,
-        "stat_prefix": f"jwtgate_c{cache}",
-    }, vm_id=f"jwtgate_c{cache}")
+        "native_rsa": native_rsa,
+        "stat_prefix": name,
+    }, vm_id=name)
 
 
 def cpu_ns(pid: int) -> int:
@@ -111,6 +114,7 @@ def main() -> int:
         ("no auth (baseline)", []),
         ("jwt_authn", [jwt_authn(jwks, cache=False)]),
         ("jwt_authn + jwt_cache_config 1000", [jwt_authn(jwks, cache=True)]),
+        ("jwtgate (V8), cache_size 0, in-wasm RSA", [jwtgate(jwks, 0, native_rsa=False)]),
         ("jwtgate (V8), cache_size 0", [jwtgate(jwks, 0)]),
         ("jwtgate (V8), cache_size 1000", [jwtgate(jwks, 1000)]),
     ]
@@ -130,7 +134,7 @@ def main() -> int:
                 pid = envoy.proc.pid if envoy.proc else None
                 r = wrk(port, repeated, None, pid) if workload == "repeated" else wrk(port, None, script, pid)
                 results[(name, workload)] = r
-                print(f"  {name:36} {workload:9} {r['rps']:>9.0f} req/s  p99 {r['p99_ms']:.2f} ms"
+                print(f"  {name:42} {workload:9} {r['rps']:>9.0f} req/s  p99 {r['p99_ms']:.2f} ms"
                       + (f"  NON-2xx {r['non2xx']}" if r["non2xx"] else ""), flush=True)
     finally:
         envoy.stop()
