@@ -160,7 +160,7 @@ pub fn host(config: &str) -> Host {
 
 /// `workers` workers running the filter with `config`, which every worker must accept.
 pub fn host_with(workers: usize, config: &str) -> Host {
-    let host = Host::new(filter())
+    let mut host = Host::new(filter())
         .workers(workers)
         .clusters(&["idp"])
         .configure(config)
@@ -170,6 +170,10 @@ pub fn host_with(workers: usize, config: &str) -> Host {
         "the filter refused its configuration: {:?}",
         host.logs()
     );
+    // The filter starts its first key fetch on its first (100 ms) tick, not inside
+    // on_configure, where Envoy drops callouts made during start-up.
+    host.advance(std::time::Duration::from_millis(100))
+        .expect("the first tick does not trap");
     host
 }
 
