@@ -304,7 +304,12 @@ fn json_str(out: &mut String, s: &str) {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
+                // By hand: `{:04x}` would link the padded hex formatter for this alone.
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let n = c as usize;
+                out.push_str("\\u00");
+                out.push(char::from(HEX[(n >> 4) & 0xf]));
+                out.push(char::from(HEX[n & 0xf]));
             }
             c => out.push(c),
         }

@@ -262,3 +262,12 @@ test('native key cache: rotated keys under a reused kid and address are never mi
     rejects(() => v.verify(ta, at), 'bad_signature');
   }
 });
+
+test('the key report carries any kid and detail text intact (JSON escaping)', () => {
+  const odd = 'q"u\\o\u0001t\u001fe\u00e9\u{1d11e}\n';
+  const v = new Verifier({});
+  const report = v.setJwks({ keys: [{ kty: 'EC', kid: odd }, { ...fx.jwks.keys[0], kid: odd }] });
+  assert.deepEqual(report.kids, [odd]);
+  assert.equal(report.skipped[0].kid, odd);
+  assert.equal(report.skipped[0].reason, 'unsupported_kty');
+});
