@@ -151,12 +151,15 @@ impl Verifier {
     ) -> Result<Verified, Error> {
         let cache = self.cache.as_ref().and_then(|c| c.try_borrow_mut().ok());
         if let Some(mut cache) = cache {
-            if let Some(hit) = cache.get(token) {
-                check_times(&self.policy, hit.claims().as_map(), now)?;
-                return Ok(hit);
-            }
+            let h = match cache.get(token) {
+                Ok(hit) => {
+                    check_times(&self.policy, hit.claims().as_map(), now)?;
+                    return Ok(hit);
+                }
+                Err(h) => h,
+            };
             let verified = self.verify_uncached(token, now, host)?;
-            cache.insert(token, verified.clone());
+            cache.insert(h, token, verified.clone());
             return Ok(verified);
         }
         self.verify_uncached(token, now, host)
@@ -333,24 +336,31 @@ pub(crate) fn check_times(
     let nbf = time_claim(map, "nbf")?;
     let iat = time_claim(map, "iat")?;
     match exp {
-        Some(exp) if now >= exp + skew => return Err(err!(Expired, "token expired at {exp}")),
+        Some(exp) if now >= exp + skew => {
+            return Err(err!(Expired, "token expired at {}", Secs(exp)))
+        }
         None if policy.require_exp => return Err(err!(MissingClaim, "exp is required")),
         _ => {}
     }
     if let Some(nbf) = nbf {
         if now + skew < nbf {
-            return Err(err!(NotYetValid, "token is not valid before {nbf}"));
+            return Err(err!(NotYetValid, "token is not valid before {}", Secs(nbf)));
         }
     }
     if let Some(max_age) = policy.max_token_age {
         let iat = iat.ok_or_else(|| err!(MissingClaim, "iat is required by the max token age"))?;
         if now + skew < iat {
-            return Err(err!(NotYetValid, "token was issued in the future ({iat})"));
+            return Err(err!(
+                NotYetValid,
+                "token was issued in the future ({})",
+                Secs(iat)
+            ));
         }
         if now > iat + max_age as f64 + skew {
             return Err(err!(
                 TokenTooOld,
-                "token issued at {iat} is older than {max_age} s"
+                "token issued at {} is older than {max_age} s",
+                Secs(iat)
             ));
         }
     }
@@ -446,4 +456,25 @@ fn check_claims(policy: &Policy, map: &Map<String, Value>, now: u64) -> Result<(
         });
     }
     Ok(())
+}
+
+/// Seconds for a reason string, printed without `f64` formatting (which would link
+/// `core::fmt::float`: ~7 KB gzipped in the wasm module): the integer part, and
+/// milliseconds when there is a fraction.
+struct Secs(f64);
+
+impl core::fmt::Display for Secs {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let t = self.0;
+        if !(0.0..1e18).contains(&t) {
+            return f.write_str("a time beyond 1e18");
+        }
+        let whole = t as u64;
+        let millis = ((t - whole as f64) * 1000.0) as u64;
+        if millis == 0 {
+            write!(f, "{whole}")
+        } else {
+            write!(f, "{whole}.{millis:03}")
+        }
+    }
 }
