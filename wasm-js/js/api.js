@@ -95,8 +95,9 @@ function renameFields(error) {
 
 const decoder = new TextDecoder();
 
-// Results are deep-frozen: with a cache, one token's result is shared by every request
-// that presents it, and a handler must not be able to change what another one sees.
+// With a cache, one token's result is shared by every request that presents it, so those
+// results are deep-frozen: a handler must not be able to change what another one sees.
+// Without a cache each call gets its own plain objects, as with jose.
 function deepFreeze(value) {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
@@ -118,20 +119,26 @@ function headerOf(token) {
 }
 
 /**
- * What `verify` returns. `payload` is a plain (frozen) object parsed from the exact signed
- * JSON; `header` is decoded on first access (most callers never read it, so it costs
- * nothing then).
+ * What `verify` returns. `payload` is a plain object parsed from the exact signed JSON
+ * (deep-frozen when the result is cached, see deepFreeze); `header` is decoded on first
+ * access (most callers never read it, so it costs nothing then).
  */
 class VerifyResult {
   #token;
   #header;
-  constructor(token, payload) {
+  #shared;
+  constructor(token, payload, shared) {
     this.#token = token;
-    this.payload = deepFreeze(payload);
-    Object.freeze(this);
+    this.#shared = shared;
+    this.payload = shared ? deepFreeze(payload) : payload;
+    if (shared) Object.freeze(this);
   }
   get header() {
-    return (this.#header ??= deepFreeze(headerOf(this.#token)));
+    if (this.#header === undefined) {
+      const header = headerOf(this.#token);
+      this.#header = this.#shared ? deepFreeze(header) : header;
+    }
+    return this.#header;
   }
   /** jose's name for the same thing. */
   get protectedHeader() {
@@ -150,7 +157,7 @@ class JwsResult {
     this.payload = payload;
   }
   get header() {
-    return (this.#header ??= deepFreeze(headerOf(this.#token)));
+    return (this.#header ??= headerOf(this.#token));
   }
   get protectedHeader() {
     return this.header;
@@ -268,7 +275,7 @@ export class Verifier {
     }
     const json = this.#core.verify(token, now);
     if (json === undefined) throw this.#noKeysWhy(decodeError(this.#core.last_error()));
-    const result = new VerifyResult(token, JSON.parse(json));
+    const result = new VerifyResult(token, JSON.parse(json), results !== undefined);
     if (results !== undefined) {
       // First in, first out, like the core's cache; Map keeps insertion order.
       if (results.size >= this.#resultsMax) results.delete(results.keys().next().value);

@@ -106,7 +106,7 @@ export interface VerifyResult<P = JWTPayload> {
   readonly header: JWSHeader;
   /** jose's name for `header`. */
   readonly protectedHeader: JWSHeader;
-  /** The claims: a plain object parsed from the exact signed JSON, deep-frozen. */
+  /** The claims: a plain object parsed from the exact signed JSON (deep-frozen when `cacheSize` > 0). */
   readonly payload: P;
 }
 

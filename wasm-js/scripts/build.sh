@@ -44,8 +44,10 @@ node "$here/scripts/patch-glue.mjs" "$tmp/jwtgate.js"
 opt=""
 if [[ -x "$here/node_modules/.bin/wasm-opt" ]]; then opt="$here/node_modules/.bin/wasm-opt"; fi
 if [[ -n "$opt" ]]; then
-  # The features rustc enables by default for wasm32-unknown-unknown; no others are allowed in.
-  "$opt" -O3 --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+  # The features rustc enables by default for wasm32-unknown-unknown, plus SIMD (the
+  # core's simd128 RSA engine); no others are allowed in. --converge and dropping the
+  # producers/target_features sections (unused at run time) save ~0.4 KB gzipped.
+  "$opt" -O3 --converge --strip-producers --strip-target-features --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
     --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue --enable-simd \
     "$tmp/jwtgate_bg.wasm" -o "$tmp/jwtgate_bg.opt.wasm"
   mv "$tmp/jwtgate_bg.opt.wasm" "$tmp/jwtgate_bg.wasm"

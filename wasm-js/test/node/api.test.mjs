@@ -140,12 +140,22 @@ test('RemoteJwks needs a fetch', () => {
   assert.throws(() => new RemoteJwks('https://idp.test/jwks', { fetch: null }), TypeError);
 });
 
-test('results are frozen, so a shared cached result cannot be changed by one caller', () => {
+test('cached results are frozen, so a shared result cannot be changed by one caller', () => {
   const v = new Verifier({ ...opts, cacheSize: 8 });
   const a = v.verify(fx.tokens.good, at);
   assert.ok(Object.isFrozen(a.payload) && Object.isFrozen(a.payload['kubernetes.io']) && Object.isFrozen(a.header));
   assert.throws(() => { a.payload.sub = 'admin'; }, TypeError);
   assert.equal(v.verify(fx.tokens.good, at).payload.sub, 'system:serviceaccount:payments:api');
+});
+
+test('without a cache every call gets its own plain, mutable objects (as with jose)', () => {
+  const v = new Verifier(opts);
+  const a = v.verify(fx.tokens.good, at);
+  a.payload.sub = 'changed';
+  a.header.extra = 1;
+  const b = v.verify(fx.tokens.good, at);
+  assert.equal(b.payload.sub, 'system:serviceaccount:payments:api');
+  assert.equal(b.header.extra, undefined);
 });
 
 test('a cached result is still judged on every call: time and key changes apply', () => {
