@@ -479,7 +479,9 @@ export class RemoteJwks {
   async #get(url, what) {
     const signal = typeof AbortSignal !== 'undefined' && AbortSignal.timeout ? AbortSignal.timeout(this.#timeoutMs) : undefined;
     const fetchFn = this.#fetch;
-    const response = await fetchFn(url, { headers: { accept: 'application/json', ...this.#headers }, signal, redirect: 'follow' });
+    // Redirects are not followed (as in the Envoy filter): the configured URL, or the
+    // discovered jwks_uri, is the only place keys come from.
+    const response = await fetchFn(url, { headers: { accept: 'application/json', ...this.#headers }, signal, redirect: 'manual' });
     if (!response.ok) {
       // Drain the body so the connection can be reused.
       await response.text().catch(() => {});

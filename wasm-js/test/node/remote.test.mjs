@@ -23,8 +23,8 @@ before(async () => {
       res.writeHead(404).end();
       return;
     }
-    const { status = 200, body, cacheControl } = typeof route === 'function' ? route() : route;
-    res.writeHead(status, { 'content-type': 'application/json', ...(cacheControl ? { 'cache-control': cacheControl } : {}) });
+    const { status = 200, body, cacheControl, headers = {} } = typeof route === 'function' ? route() : route;
+    res.writeHead(status, { 'content-type': 'application/json', ...(cacheControl ? { 'cache-control': cacheControl } : {}), ...headers });
     res.end(typeof body === 'string' ? body : JSON.stringify(body));
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
@@ -183,4 +183,60 @@ test('a broken store never breaks verification', async () => {
     assert.equal(jwks.lastError, null);
     assert.equal(jwks.nextFetchAt, NOW + 600);
   }
+});
+
+// Hostile IdPs (issue 7): nothing a misbehaving IdP sends replaces the last good keys.
+test('garbage, truncated and oversized answers keep the last good keys', async () => {
+  let answer = { body: fx.jwks, cacheControl: 'max-age=60' };
+  reset({ '/jwks': () => answer });
+  const jwks = new RemoteJwks(`${base}/jwks`);
+  const v = new Verifier({ jwks, ...policy });
+  await verifyAt(v, fx.tokens.good, NOW);
+  const thousands = { keys: Array.from({ length: 3000 }, (_, i) => ({ kty: 'RSA', kid: `x${i}`, n: 'AQAB', e: 'AQAB' })) };
+  const bad = [
+    { body: '<html>not json</html>' },
+    { body: JSON.stringify(fx.jwks).slice(0, 40) },
+    { body: '' },
+    { body: 'null' },
+    { body: thousands },
+    { body: '['.repeat(100000) },
+  ];
+  let now = NOW + 61;
+  for (const b of bad) {
+    answer = b;
+    const r = await verifyAt(v, fx.tokens.good, now);
+    assert.equal(r.header.kid, 'k1', JSON.stringify(b).slice(0, 60));
+    assert.ok(jwks.lastError, 'the failure is reported');
+    now = Math.max(now, jwks.nextFetchAt) + 1;
+  }
+  assert.equal(state.hits['/jwks'], 1 + bad.length);
+});
+
+test('redirects are not followed', async () => {
+  reset({
+    '/jwks': { status: 302, body: '', headers: { location: '/elsewhere' } },
+    '/elsewhere': { body: fx.jwks },
+  });
+  const v = new Verifier({ jwks: new RemoteJwks(`${base}/jwks`), ...policy });
+  await assert.rejects(v.verifyAsync(fx.tokens.good, { now: NOW }), (e) => e.code === 'no_usable_keys' && /HTTP/.test(e.message));
+  assert.equal(state.hits['/elsewhere'], undefined);
+});
+
+test('a discovery document pointing at another host is used only for that URI', async () => {
+  reset({
+    '/.well-known/openid-configuration': { body: { issuer: base, jwks_uri: 'http://127.0.0.2:9/jwks' } },
+  });
+  const jwks = RemoteJwks.fromIssuer(base, { fetchTimeout: 2 });
+  const v = new Verifier({ jwks, ...policy });
+  // The other host is not ours: nothing answers there, so no keys are loaded from anywhere.
+  await assert.rejects(v.verifyAsync(fx.tokens.good, { now: NOW }), (e) => e.code === 'no_usable_keys');
+  assert.equal(state.hits['/jwks'], undefined);
+});
+
+test('a stalled IdP is abandoned at the fetch timeout', async () => {
+  reset({ '/jwks': { body: fx.jwks } });
+  state.delayMs = 1500;
+  const v = new Verifier({ jwks: new RemoteJwks(`${base}/jwks`, { fetchTimeout: 0.2 }), ...policy });
+  await assert.rejects(v.verifyAsync(fx.tokens.good, { now: NOW }), (e) => e.code === 'no_usable_keys');
+  state.delayMs = 0;
 });
