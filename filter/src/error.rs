@@ -134,14 +134,6 @@ impl ErrorCode {
     }
 }
 
-impl Error {
-    /// A host-level verdict (`missing_token`, `multiple_tokens`) with its reason, so every
-    /// host reports those with the same codes as the core's own.
-    pub fn host(code: ErrorCode, reason: &str) -> Error {
-        Error::new(code, reason)
-    }
-}
-
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
