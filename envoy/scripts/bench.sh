@@ -10,11 +10,11 @@ if ! command -v wrk >/dev/null; then
   $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq wrk
 fi
 log="$(mktemp)"
-if ! cargo build -p jwtgate-envoy --release --target wasm32-wasip1 >"$log" 2>&1; then
+if ! bash envoy/scripts/build.sh >"$log" 2>&1; then
   cat "$log"; rm -f "$log"; exit 1
 fi
 rm -f "$log"
-timeout 600 .venv/bin/python envoy/scripts/bench.py
+JWTGATE_WASM="$root/target/envoy/jwtgate_envoy.wasm" timeout 600 .venv/bin/python envoy/scripts/bench.py
 
 # RSA inside the VM vs Envoy's verify_signature foreign function (BoringSSL).
 log="$(mktemp)"

@@ -5,10 +5,10 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 bash envoy/scripts/setup.sh
-echo "Building the filter (cargo build -p jwtgate-envoy --release --target wasm32-wasip1) ..."
+echo "Building the filter (envoy/scripts/build.sh) ..."
 log="$(mktemp)"
-if ! cargo build -p jwtgate-envoy --release --target wasm32-wasip1 >"$log" 2>&1; then
+if ! bash envoy/scripts/build.sh >"$log" 2>&1; then
   cat "$log"; rm -f "$log"; exit 1
 fi
 rm -f "$log"
-timeout 120 .venv/bin/python envoy/scripts/demo.py
+JWTGATE_WASM="$root/target/envoy/jwtgate_envoy.wasm" timeout 120 .venv/bin/python envoy/scripts/demo.py

@@ -10,8 +10,9 @@ bash envoy/scripts/setup.sh
 echo "== jwtgate-envoy: unit tests (native)"
 cargo test -p jwtgate-envoy --quiet
 
-echo "== jwtgate-envoy: build the filter (wasm32-wasip1, release)"
-cargo build -p jwtgate-envoy --release --target wasm32-wasip1 --quiet
+echo "== jwtgate-envoy: build the filter (wasm32-wasip1, release, unused callbacks stripped)"
+bash envoy/scripts/build.sh
+export JWTGATE_WASM="$root/target/envoy/jwtgate_envoy.wasm"
 
 echo "== jwtgate-envoy: end-to-end against real Envoy"
 # Bounded: every test stops its Envoy and servers; the whole run is capped too.
