@@ -7,15 +7,15 @@
 // is measured in process CPU time (all threads, so WebCrypto's worker threads count too):
 // on a shared, noisy machine that is far more repeatable than wall time, and on a quiet one
 // the two agree. BENCH_CLOCK=wall measures wall time instead.
-// Environment: BENCH_BITS (default 2048), BENCH_WINDOW_MS (default 400), BENCH_RUNS (default 5),
+// Environment: BENCH_BITS (default 2048), BENCH_WINDOW_MS (default 300), BENCH_RUNS (default 7),
 // BENCH_CLOCK (cpu|wall), BENCH_SKIP_JS=1 to time only the wasm modules.
 import crypto from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { jwtVerify, createLocalJWKSet } from 'jose';
 
 const BITS = Number(process.env.BENCH_BITS ?? 2048);
-const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 400);
-const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 300);
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const CLOCK = process.env.BENCH_CLOCK ?? 'cpu';
 const SKIP_JS = process.env.BENCH_SKIP_JS === '1';
 
@@ -26,41 +26,26 @@ const clock = CLOCK === 'wall'
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-// Median rate of a synchronous call; the call must return truthy.
-function rate(f) {
-  if (!f()) throw new Error('benchmarked call failed');
-  const rates = [];
-  for (let r = 0; r < RUNS; r++) {
-    const start = clock();
-    const end = start + BigInt(WINDOW_MS) * 1_000_000n;
-    let n = 0, now = start;
-    while (now < end) {
-      for (let i = 0; i < 8; i++) f();
-      n += 8;
-      now = clock();
-    }
-    rates.push(n / (Number(now - start) / 1e9));
+// One timed window of `f` (awaited one call at a time when async, as a request handler
+// uses it): calls per second on the chosen clock.
+async function window(f, isAsync) {
+  const start = clock();
+  const end = start + BigInt(WINDOW_MS) * 1_000_000n;
+  let n = 0, now = start;
+  while (now < end) {
+    if (isAsync) for (let i = 0; i < 8; i++) await f();
+    else for (let i = 0; i < 8; i++) f();
+    n += 8;
+    now = clock();
   }
-  return median(rates);
+  return n / (Number(now - start) / 1e9);
 }
 
-// Same for an async call, awaited one at a time (how a request handler uses it).
-async function rateAsync(f) {
-  if (!(await f())) throw new Error('benchmarked call failed');
-  const rates = [];
-  for (let r = 0; r < RUNS; r++) {
-    const start = clock();
-    const end = start + BigInt(WINDOW_MS) * 1_000_000n;
-    let n = 0, now = start;
-    while (now < end) {
-      for (let i = 0; i < 8; i++) await f();
-      n += 8;
-      now = clock();
-    }
-    rates.push(n / (Number(now - start) / 1e9));
-  }
-  return median(rates);
-}
+// Contenders are timed round-robin, one window each per round, and each figure is the
+// median of its rounds: a load swing on the shared machine then hits every contender
+// alike instead of skewing the ratios between them.
+const contenders = [];
+const add = (what, f, isAsync = false) => contenders.push({ what, f, isAsync, rates: [] });
 
 const b64u = (buf) => Buffer.from(buf).toString('base64url');
 
@@ -89,19 +74,17 @@ const digest = crypto.createHash('sha256').update(data).digest();
 const jwks = { keys: [{ ...jwk, kid: 'bench-key', use: 'sig', alg: 'RS256' }] };
 const policy = { issuers: ISS, audiences: [AUD] };
 
-const rows = [];
-const add = (what, r) => rows.push({ what, r });
 
 if (!SKIP_JS) {
-  add('Node `crypto.verify` (bare signature)', rate(() => crypto.verify('RSA-SHA256', data, publicKey, sig)));
+  add('Node `crypto.verify` (bare signature)', () => crypto.verify('RSA-SHA256', data, publicKey, sig));
   const cryptoKey = await crypto.subtle.importKey('jwk', jwk, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['verify']);
-  add('WebCrypto `crypto.subtle.verify` (bare signature)', await rateAsync(() => crypto.subtle.verify('RSASSA-PKCS1-v1_5', cryptoKey, sig, data)));
+  add('WebCrypto `crypto.subtle.verify` (bare signature)', () => crypto.subtle.verify('RSASSA-PKCS1-v1_5', cryptoKey, sig, data), true);
   const jwkSet = createLocalJWKSet(jwks);
   const joseNow = new Date(NOW * 1000);
-  add('jose `jwtVerify` + `createLocalJWKSet` (full JWT)', await rateAsync(async () => {
+  add('jose `jwtVerify` + `createLocalJWKSet` (full JWT)', async () => {
     const { payload: p } = await jwtVerify(token, jwkSet, { issuer: ISS, audience: AUD, algorithms: ['RS256'], currentDate: joseNow });
     return p.sub !== undefined;
-  }));
+  }, true);
 }
 
 const wasmArgs = process.argv.slice(2);
@@ -129,16 +112,24 @@ for (const arg of wasmArgs) {
   if (x.jwt_setup(jP, jL, pP, pL) !== 1) throw new Error('jwt_setup failed');
   const [tP, tL] = put(Buffer.from(token));
   const now = BigInt(NOW);
-  add(`jwtgate wasm, bare RSA verify (${label})`, rate(() => x.rsa_verify(key, dP, dL, sP, sL)));
-  add(`jwtgate wasm, \`Verifier::verify\` full JWT (${label})`, rate(() => x.jwt_verify(tP, tL, now)));
+  add(`jwtgate wasm, bare RSA verify (${label})`, () => x.rsa_verify(key, dP, dL, sP, sL));
+  add(`jwtgate wasm, \`Verifier::verify\` full JWT (${label})`, () => x.jwt_verify(tP, tL, now));
   const [hP, hL] = put(data);
-  if (x.sha256_only) add(`jwtgate wasm, SHA-256 of the signing input only (${label})`, rate(() => x.sha256_only(hP, hL)));
+  if (x.sha256_only) add(`jwtgate wasm, SHA-256 of the signing input only (${label})`, () => x.sha256_only(hP, hL));
 }
+
+for (const c of contenders) {
+  if (!(c.isAsync ? await c.f() : c.f())) throw new Error(`benchmarked call failed: ${c.what}`);
+}
+for (let r = 0; r < RUNS; r++) {
+  for (const c of contenders) c.rates.push(await window(c.f, c.isAsync));
+}
+const rows = contenders.map(({ what, rates }) => ({ what, r: median(rates) }));
 
 const by = (prefix) => rows.find((r) => r.what.startsWith(prefix))?.r;
 const subtle = by('WebCrypto');
 const jose = by('jose');
-console.log(`RSA-${BITS}, Node ${process.version}, token ${token.length} bytes, median of ${RUNS} x ${WINDOW_MS} ms of ${CLOCK} time\n`);
+console.log(`RSA-${BITS}, Node ${process.version}, token ${token.length} bytes, median of ${RUNS} interleaved rounds of ${WINDOW_MS} ms of ${CLOCK} time\n`);
 console.log('| what | verifications/s | vs crypto.subtle | vs jose |');
 console.log('|---|---:|---:|---:|');
 for (const { what, r } of rows) {

@@ -4,9 +4,10 @@
 //! - jwtgate's engine alone (`rsa::PublicKey::verify_pkcs1v15`, digest precomputed),
 //! - jwtgate's complete `Verifier::verify` (parse, SHA-256, signature, claims; no cache),
 //! - the `rsa` 0.9 crate (`RsaPublicKey::verify`, key pre-parsed),
-//! - `openssl speed -seconds 3 rsa2048` when `openssl` is on PATH.
+//! - `openssl speed -seconds 1 rsa2048` (once per round) when `openssl` is on PATH.
 //!
-//! Each figure is the median of several short timed windows, measured in this thread's
+//! Contenders are timed round-robin (one short window each per round, `openssl speed` once
+//! per round) and each figure is the median of its rounds, measured in this thread's
 //! CPU time (`/proc/thread-self/schedstat`, wall time where that is missing): the
 //! machines this runs on are shared and noisy, and CPU time is what stays comparable.
 //! `openssl speed` also divides by CPU (user) time by default. `BENCH_CLOCK=wall`
@@ -50,28 +51,29 @@ fn now_ns(origin: Instant) -> u64 {
     origin.elapsed().as_nanos() as u64
 }
 
-/// Median of `runs` timed windows of `window` each, in calls per second.
-fn rate(mut f: impl FnMut() -> bool) -> f64 {
-    assert!(f(), "the benchmarked call must succeed");
-    let (runs, window_ns) = (5, 400_000_000u64);
-    let origin = Instant::now();
-    let mut rates: Vec<f64> = (0..runs)
-        .map(|_| {
-            let start = now_ns(origin);
-            let mut n = 0u64;
-            let mut now = start;
-            while now - start < window_ns {
-                for _ in 0..8 {
-                    black_box(f());
-                }
-                n += 8;
-                now = now_ns(origin);
-            }
-            n as f64 / ((now - start) as f64 / 1e9)
-        })
-        .collect();
-    rates.sort_by(f64::total_cmp);
-    rates[runs / 2]
+/// Rounds per figure; each round times every contender once, in turn.
+const ROUNDS: usize = 7;
+/// Length of one timed window.
+const WINDOW_NS: u64 = 250_000_000;
+
+/// One timed window of `f`, in calls per second.
+fn window(f: &mut dyn FnMut() -> bool, origin: Instant) -> f64 {
+    let start = now_ns(origin);
+    let mut n = 0u64;
+    let mut now = start;
+    while now - start < WINDOW_NS {
+        for _ in 0..8 {
+            black_box(f());
+        }
+        n += 8;
+        now = now_ns(origin);
+    }
+    n as f64 / ((now - start) as f64 / 1e9)
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs.get(xs.len() / 2).copied().unwrap_or(0.0)
 }
 
 /// The first fixture key of `bits` with e = 65537 (see `src/rsa/test_keys.txt`).
@@ -117,7 +119,7 @@ fn token_and_jwks(key: &RsaPrivateKey) -> (String, String) {
 /// `openssl speed` verify/s for RSA-2048, if openssl is available. OpenSSL divides by
 /// its CPU user time unless given `-elapsed`, which matches our clock choice.
 fn openssl_verify_rate() -> Option<f64> {
-    let mut args = vec!["speed", "-seconds", "3"];
+    let mut args = vec!["speed", "-seconds", "1"];
     if wall_clock() {
         args.push("-elapsed");
     }
@@ -139,92 +141,128 @@ fn openssl_verify_rate() -> Option<f64> {
     }
 }
 
-struct Row {
+/// A benchmarked call and its rate in each round.
+struct Contender<'a> {
     what: String,
     bits: usize,
-    rate: f64,
+    f: Box<dyn FnMut() -> bool + 'a>,
+    rates: Vec<f64>,
+}
+
+/// Everything one key size needs, kept alive while the contenders borrow it.
+struct Fixture {
+    bits: usize,
+    public: rsa::RsaPublicKey,
+    digest: Vec<u8>,
+    sig: Vec<u8>,
+    ours: rsa_engine::PublicKey,
+    token: String,
+    verifier: jwtgate::Verifier,
+}
+
+fn fixture(bits: usize) -> Fixture {
+    let key = fixture_key(bits);
+    let public = key.to_public_key();
+    let msg = format!("benchmark message for {bits} bits");
+    let digest = Sha256::digest(msg.as_bytes()).to_vec();
+    let sig = key
+        .sign(Pkcs1v15Sign::new::<Sha256>(), &digest)
+        .expect("sign");
+    let ours =
+        rsa_engine::PublicKey::from_be_bytes(&public.n().to_bytes_be(), &public.e().to_bytes_be())
+            .expect("key");
+    let (token, jwks) = token_and_jwks(&key);
+    let keys = jwtgate::KeySet::from_jwks(jwks.as_bytes()).expect("jwks");
+    let verifier = jwtgate::Verifier::new(
+        keys,
+        jwtgate::Policy::new()
+            .issuer("https://oidc.eks.us-west-2.amazonaws.com/id/B8A3E1C9D2F04A6E8B7C5D3E1F2A4B6C")
+            .audience("sts.amazonaws.com"),
+    );
+    Fixture {
+        bits,
+        public,
+        digest,
+        sig,
+        ours,
+        token,
+        verifier,
+    }
 }
 
 fn main() {
-    let mut rows: Vec<Row> = Vec::new();
-    let policy = || {
-        jwtgate::Policy::new()
-            .issuer("https://oidc.eks.us-west-2.amazonaws.com/id/B8A3E1C9D2F04A6E8B7C5D3E1F2A4B6C")
-            .audience("sts.amazonaws.com")
-    };
     let now = 1_700_000_100;
-
-    for bits in [2048usize, 3072, 4096] {
-        let key = fixture_key(bits);
-        let public = key.to_public_key();
-        let msg = format!("benchmark message for {bits} bits");
-        let digest = Sha256::digest(msg.as_bytes());
-        let sig = key
-            .sign(Pkcs1v15Sign::new::<Sha256>(), &digest)
-            .expect("sign");
-
-        let ours = rsa_engine::PublicKey::from_be_bytes(
-            &public.n().to_bytes_be(),
-            &public.e().to_bytes_be(),
-        )
-        .expect("key");
-        let r = rate(|| {
-            ours.verify_pkcs1v15(
-                rsa_engine::Hash::Sha256,
-                black_box(&digest[..]),
-                black_box(&sig),
-            )
-        });
-        rows.push(Row {
+    let fixtures: Vec<Fixture> = [2048usize, 3072, 4096].into_iter().map(fixture).collect();
+    let mut contenders: Vec<Contender<'_>> = Vec::new();
+    for fx in &fixtures {
+        contenders.push(Contender {
             what: "jwtgate engine (bare RSA verify)".into(),
-            bits,
-            rate: r,
-        });
-
-        let (token, jwks) = token_and_jwks(&key);
-        let keys = jwtgate::KeySet::from_jwks(jwks.as_bytes()).expect("jwks");
-        let verifier = jwtgate::Verifier::new(keys, policy());
-        let r = rate(|| verifier.verify(black_box(&token), now).is_ok());
-        rows.push(Row {
-            what: "jwtgate `Verifier::verify` (full JWT, no cache)".into(),
-            bits,
-            rate: r,
-        });
-
-        let r = rate(|| {
-            public
-                .verify(
-                    Pkcs1v15Sign::new::<Sha256>(),
-                    black_box(&digest[..]),
-                    black_box(&sig),
+            bits: fx.bits,
+            f: Box::new(|| {
+                fx.ours.verify_pkcs1v15(
+                    rsa_engine::Hash::Sha256,
+                    black_box(&fx.digest[..]),
+                    black_box(&fx.sig),
                 )
-                .is_ok()
+            }),
+            rates: Vec::new(),
         });
-        rows.push(Row {
+        contenders.push(Contender {
+            what: "jwtgate `Verifier::verify` (full JWT, no cache)".into(),
+            bits: fx.bits,
+            f: Box::new(move || fx.verifier.verify(black_box(&fx.token), now).is_ok()),
+            rates: Vec::new(),
+        });
+        contenders.push(Contender {
             what: "`rsa` 0.9 crate (bare RSA verify)".into(),
-            bits,
-            rate: r,
+            bits: fx.bits,
+            f: Box::new(|| {
+                fx.public
+                    .verify(
+                        Pkcs1v15Sign::new::<Sha256>(),
+                        black_box(&fx.digest[..]),
+                        black_box(&fx.sig),
+                    )
+                    .is_ok()
+            }),
+            rates: Vec::new(),
         });
+    }
+    for c in &mut contenders {
+        assert!((c.f)(), "the benchmarked call must succeed: {}", c.what);
     }
 
-    let openssl = openssl_verify_rate();
-    if let Some(r) = openssl {
-        rows.push(Row {
-            what: "`openssl speed -seconds 3 rsa2048` verify".into(),
-            bits: 2048,
-            rate: r,
-        });
+    // Round-robin: a load swing on the shared machine hits every contender alike.
+    let origin = Instant::now();
+    let mut openssl_rates = Vec::new();
+    for _ in 0..ROUNDS {
+        for c in &mut contenders {
+            let r = window(&mut *c.f, origin);
+            c.rates.push(r);
+        }
+        if let Some(r) = openssl_verify_rate() {
+            openssl_rates.push(r);
+        }
     }
+    let openssl = (!openssl_rates.is_empty()).then(|| median(openssl_rates));
 
     let clock = if wall_clock() { "wall" } else { "CPU" };
-    println!("Median of 5 x 400 ms of {clock} time per figure.\n");
+    println!(
+        "Median of {ROUNDS} interleaved rounds ({} ms of {clock} time per figure per round; \
+         `openssl speed -seconds 1` once per round).\n",
+        WINDOW_NS / 1_000_000
+    );
     println!("| what | bits | verifications/s | vs OpenSSL 2048 |");
     println!("|---|---:|---:|---:|");
-    for row in &rows {
-        let ratio = openssl.map_or("n/a".into(), |o| format!("{:.2}x", row.rate / o));
-        println!(
-            "| {} | {} | {:.0} | {} |",
-            row.what, row.bits, row.rate, ratio
-        );
+    let mut rows: Vec<(String, usize, f64)> = contenders
+        .into_iter()
+        .map(|c| (c.what, c.bits, median(c.rates)))
+        .collect();
+    if let Some(r) = openssl {
+        rows.push(("`openssl speed rsa2048` verify".into(), 2048, r));
+    }
+    for (what, bits, rate) in &rows {
+        let ratio = openssl.map_or("n/a".into(), |o| format!("{:.2}x", rate / o));
+        println!("| {what} | {bits} | {rate:.0} | {ratio} |");
     }
 }

@@ -60,6 +60,19 @@ pub(crate) struct Precomp {
     n: Box<[Limb]>,
     rr: Box<[Limb]>,
     n0: Limb,
+    fold: Option<Fold>,
+}
+
+/// Limbs of a SHA-256 digest (280 bits hold its 256).
+const DIGEST_LIMBS: usize = 256usize.div_ceil(W);
+/// Columns of the fold's short product: `L + D` for the largest class.
+const FOLD_COLS: usize = C8192 + DIGEST_LIMBS + 1;
+
+/// Constants of the e = 65537, SHA-256 shortcut (see `mont::Fold` and `super::fold_prefix`).
+#[derive(Clone)]
+struct Fold {
+    a: Box<[Limb]>,
+    k: Box<[Limb]>,
 }
 
 impl Precomp {
@@ -71,7 +84,116 @@ impl Precomp {
         let mut rr = vec![0 as Limb; limbs].into_boxed_slice();
         pow2_mod(2 * W * limbs, &n, bits, &mut rr);
         let n0 = neg_inv(n.first().copied().unwrap_or(1));
-        Precomp { n, rr, n0 }
+        Precomp {
+            n,
+            rr,
+            n0,
+            fold: None,
+        }
+    }
+
+    /// Prepares the e = 65537 shortcut for the encoding prefix `p_be`; see `mont.rs`.
+    pub(crate) fn prepare_fold(&mut self, p_be: &[u8]) {
+        self.fold = match self.n.len() {
+            C2048 => self.fold_consts::<C2048>(p_be),
+            C3072 => self.fold_consts::<C3072>(p_be),
+            C4096 => self.fold_consts::<C4096>(p_be),
+            C6144 => self.fold_consts::<C6144>(p_be),
+            C8192 => self.fold_consts::<C8192>(p_be),
+            _ => None,
+        };
+    }
+
+    fn fold_consts<const L: usize>(&self, p_be: &[u8]) -> Option<Fold> {
+        let n = <&[Limb; L]>::try_from(&*self.n).ok()?;
+        if p_be.len() * 8 > L * W {
+            return None;
+        }
+        let mut scratch = new_scratch(n);
+        // 1 is the Montgomery form of R^-1; sixteen squarings give v = R^-65535.
+        let mut v = [0 as Limb; L];
+        v[0] = 1;
+        for _ in 0..16 {
+            v = mont_sqr(&v, n, self.n0, &mut scratch);
+        }
+        let mut p = [0 as Limb; L];
+        from_be(p_be, &mut p);
+        let a = mont_mul(&p, &v, n, self.n0, &mut scratch);
+        let mut pow = [0 as Limb; L];
+        pow[DIGEST_LIMBS] = 1;
+        let k = mont_mul(&v, &pow, n, self.n0, &mut scratch);
+        Some(Fold {
+            a: a.into(),
+            k: k.into(),
+        })
+    }
+
+    /// The e = 65537 SHA-256 check by the shortcut; see `mont::Precomp::verify_folded`.
+    pub(crate) fn verify_folded(&self, sig: &[u8], digest: &[u8]) -> Option<bool> {
+        match self.n.len() {
+            C2048 => self.folded::<C2048>(sig, digest),
+            C3072 => self.folded::<C3072>(sig, digest),
+            C4096 => self.folded::<C4096>(sig, digest),
+            C6144 => self.folded::<C6144>(sig, digest),
+            C8192 => self.folded::<C8192>(sig, digest),
+            _ => None,
+        }
+    }
+
+    fn folded<const L: usize>(&self, sig: &[u8], digest: &[u8]) -> Option<bool> {
+        let fold = self.fold.as_ref()?;
+        let n = <&[Limb; L]>::try_from(&*self.n).ok()?;
+        let a = <&[Limb; L]>::try_from(&*fold.a).ok()?;
+        let k = <&[Limb; L]>::try_from(&*fold.k).ok()?;
+        if sig.len() * 8 > L * W || digest.len() * 8 > DIGEST_LIMBS * W {
+            return Some(false);
+        }
+        let mut s = [0 as Limb; L];
+        from_be(sig, &mut s);
+        if ge(&s, n) {
+            return Some(false);
+        }
+        let mut scratch = new_scratch(n);
+        // z = s^65537 · R^-65536, without entering the Montgomery domain.
+        let mut x = s;
+        for _ in 0..16 {
+            x = mont_sqr(&x, n, self.n0, &mut scratch);
+        }
+        let z = mont_mul(&x, &s, n, self.n0, &mut scratch);
+
+        // a + H·k / 2^(28·D) ≡ EM·R^-65536: a product by D limbs, reduced by D limbs.
+        // Columns take at most 2D products below 2^56 plus carries: far below 2^64.
+        let mut h = [0 as Limb; DIGEST_LIMBS];
+        from_be(digest, &mut h);
+        let mut cols = [0u64; FOLD_COLS];
+        let t = cols.get_mut(..L + DIGEST_LIMBS + 1)?;
+        for (i, &hi) in h.iter().enumerate() {
+            let row = t.get_mut(i..i + L)?;
+            for (tj, &kj) in row.iter_mut().zip(k) {
+                *tj += hi as u64 * kj as u64;
+            }
+        }
+        for i in 0..DIGEST_LIMBS {
+            let row = t.get_mut(i..i + L + 1)?;
+            let m = (row[0] as Limb).wrapping_mul(self.n0) as u64 & MASK;
+            for (tj, &nj) in row.iter_mut().zip(n) {
+                *tj += m * nj as u64;
+            }
+            // row[0] is now a multiple of 2^28: pass its high part on.
+            carry_up(row);
+        }
+        let mut e = finish_high(t.get_mut(DIGEST_LIMBS..)?, n);
+        // Both terms are below n, so their sum is below 2n.
+        let mut carry = 0;
+        for (x, &y) in e.iter_mut().zip(a) {
+            let v = *x + y + carry;
+            *x = v & MASK as Limb;
+            carry = v >> W;
+        }
+        if carry != 0 || ge(&e, n) {
+            sub_in_place(&mut e, n);
+        }
+        Some(e == z)
     }
 
     /// `em = sig^e mod n` as big-endian bytes; false when `sig >= n`.
@@ -151,10 +273,6 @@ fn normalize(t: &mut [u64]) {
     }
 }
 
-#[cfg(not(all(
-    target_arch = "wasm32",
-    any(target_feature = "simd128", feature = "simd128")
-)))]
 /// Moves the high part of a row's lowest column (a multiple of 2^28 by now) into the next.
 #[inline(always)]
 fn carry_up(row: &mut [u64]) {
@@ -288,6 +406,22 @@ fn mont_sqr<const L: usize>(
     finish(t, n)
 }
 
+/// Working memory of `mont_mul`/`mont_sqr` for one exponentiation.
+#[cfg(all(
+    target_arch = "wasm32",
+    any(target_feature = "simd128", feature = "simd128")
+))]
+fn new_scratch<const L: usize>(n: &[Limb; L]) -> simd::Scratch {
+    simd::Scratch::new(n)
+}
+#[cfg(not(all(
+    target_arch = "wasm32",
+    any(target_feature = "simd128", feature = "simd128")
+)))]
+fn new_scratch<const L: usize>(_n: &[Limb; L]) -> [u64; MAX_COLS] {
+    [0; MAX_COLS]
+}
+
 /// `s^e mod n` for odd `e >= 3` and `s < n` (plain form); see `mont::pow_mod`.
 fn pow_mod<const L: usize>(
     s: &[Limb; L],
@@ -296,16 +430,7 @@ fn pow_mod<const L: usize>(
     n0: Limb,
     rr: &[Limb; L],
 ) -> [Limb; L] {
-    #[cfg(all(
-        target_arch = "wasm32",
-        any(target_feature = "simd128", feature = "simd128")
-    ))]
-    let mut scratch = simd::Scratch::new(n);
-    #[cfg(not(all(
-        target_arch = "wasm32",
-        any(target_feature = "simd128", feature = "simd128")
-    )))]
-    let mut scratch = [0u64; MAX_COLS];
+    let mut scratch = new_scratch(n);
     let a = mont_mul(s, rr, n, n0, &mut scratch);
     let mut x = a;
     if e == 65537 {

@@ -135,11 +135,17 @@ impl PublicKey {
             return Err(KeyRejection::BadExponent);
         }
 
+        let mut pre = Precomp::new(n, bits);
+        if e == 65537 {
+            if let Some(prefix) = fold_prefix(n.len()).as_deref() {
+                pre.prepare_fold(prefix);
+            }
+        }
         Ok(PublicKey {
             len: n.len(),
             bits,
             e,
-            pre: Precomp::new(n, bits),
+            pre,
         })
     }
 
@@ -159,10 +165,32 @@ impl PublicKey {
     /// with `hash`). Checks the exact length and `s < n`, then compares the whole
     /// expected encoding. Never panics, never allocates.
     pub(crate) fn verify_pkcs1v15(&self, hash: Hash, digest: &[u8], sig: &[u8]) -> bool {
+        if hash == Hash::Sha256 && self.e == 65537 && sig.len() == self.len && digest.len() == 32 {
+            if let Some(valid) = self.pre.verify_folded(sig, digest) {
+                return valid;
+            }
+        }
         verify_with(self.len, hash, digest, sig, |em| {
             self.pre.public_op(self.e, sig, em)
         })
     }
+}
+
+/// The SHA-256 encoding with an all-zero digest, `len` bytes: the constant part `P` of
+/// every expected encoding `EM = P + H` (the digest `H` is its low 32 bytes).
+///
+/// # The e = 65537 shortcut ("fold")
+/// Entering the Montgomery domain costs a full multiplication per signature. Without
+/// it, sixteen Montgomery squarings of `s` and one product with `s` give
+/// `z = s^65537·R^-65536 mod n`. Instead of undoing the factor, the expected encoding
+/// gets it too: `P·R^-65536` is a per-key constant, and `H·R^-65536` is a product by a
+/// 256-bit number reduced by as many limbs, an eighth of a full multiplication for
+/// 2048-bit keys. `z` equals `EM·R^-65536 mod n` exactly when `s^65537 mod n = EM`
+/// (R is invertible mod odd n, and `EM < n` since it starts with `00 01`), so the
+/// check is still a comparison of the whole encoding. Saves about 5% per verification.
+fn fold_prefix(len: usize) -> Option<alloc::vec::Vec<u8>> {
+    let mut p = alloc::vec![0u8; len];
+    pkcs1::encode(Hash::Sha256, &[0; 32], &mut p).then_some(p)
 }
 
 /// The PKCS#1 v1.5 check around a public operation `op` that writes `sig^e mod n`
