@@ -3,6 +3,7 @@
 //! request, so a second token anywhere is an error rather than a guess.
 
 use crate::config::Source;
+use crate::wire::Header;
 use jwtgate::Error;
 
 /// Where a token was found, so that it can be stripped before the request goes upstream.
@@ -29,10 +30,7 @@ pub enum ExtractError {
 
 /// The token for one provider, if any. `headers` are the request headers as the host
 /// gives them (lower-case names, `:path` included).
-pub fn extract(
-    sources: &[Source],
-    headers: &[(String, String)],
-) -> Result<Option<Found>, ExtractError> {
+pub fn extract(sources: &[Source], headers: &[impl Header]) -> Result<Option<Found>, ExtractError> {
     let mut found: Option<Found> = None;
     let mut put = |f: Found| {
         if found.is_some() {
@@ -44,8 +42,11 @@ pub fn extract(
     for source in sources {
         match source {
             Source::Header { name, value_prefix } => {
-                for (_, value) in headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)) {
-                    if let Some(token) = from_header(name, value_prefix, value)? {
+                for h in headers
+                    .iter()
+                    .filter(|h| h.name().eq_ignore_ascii_case(name))
+                {
+                    if let Some(token) = from_header(name, value_prefix, h.value())? {
                         put(Found {
                             token,
                             location: Location::Header(name.clone()),
@@ -74,8 +75,8 @@ pub fn extract(
                 }
             }
             Source::Cookie(cookie) => {
-                for (_, value) in headers.iter().filter(|(n, _)| n == "cookie") {
-                    for (k, v) in value.split(';').filter_map(|c| c.split_once('=')) {
+                for h in headers.iter().filter(|h| h.name() == "cookie") {
+                    for (k, v) in h.value().split(';').filter_map(|c| c.split_once('=')) {
                         if k.trim() == cookie {
                             let token = v.trim().trim_matches('"');
                             if !token.is_empty() {
@@ -109,11 +110,8 @@ fn from_header(name: &str, prefix: &str, value: &str) -> Result<Option<String>, 
 }
 
 /// The first value of a header.
-pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
+pub fn header<'a, H: Header>(headers: &'a [H], name: &str) -> Option<&'a str> {
+    headers.iter().find(|h| h.name() == name).map(Header::value)
 }
 
 /// `%XX` and `+` decoding; `None` when the result is not UTF-8 or an escape is broken.

@@ -6,6 +6,7 @@ use crate::config::{Config, KeySource};
 use crate::extract::{self, ExtractError, Found};
 use crate::respond::Denial;
 use crate::rules::{self, Decision, Status};
+use crate::wire::Header;
 use jwtgate::{ErrorCode, HostRsa, KeySet, Verified, Verifier};
 
 /// A provider whose token verified (or that fails open without keys: then `verified` is `None`).
@@ -83,7 +84,7 @@ impl Gate {
     /// answers `None` when it cannot tell, and the core's engine decides).
     pub fn check(
         &self,
-        headers: &[(String, String)],
+        headers: &[impl Header],
         now: u64,
         may_wait: bool,
         rsa: &dyn HostRsa,
@@ -131,7 +132,7 @@ impl Gate {
     fn provider_status(
         &self,
         i: usize,
-        headers: &[(String, String)],
+        headers: &[impl Header],
         now: u64,
         may_wait: bool,
         rsa: &dyn HostRsa,
@@ -201,7 +202,7 @@ impl Gate {
 }
 
 /// A CORS preflight: `OPTIONS` with `Origin` and `Access-Control-Request-Method`.
-fn is_cors_preflight(headers: &[(String, String)]) -> bool {
+fn is_cors_preflight(headers: &[impl Header]) -> bool {
     extract::header(headers, ":method") == Some("OPTIONS")
         && extract::header(headers, "origin").is_some()
         && extract::header(headers, "access-control-request-method").is_some()

@@ -10,6 +10,7 @@ use crate::host;
 use crate::keys::{NoLease, Record};
 use crate::native;
 use crate::respond::{self, Denial};
+use crate::wire::{self, Header};
 use jwtgate::{Algorithm, HostRsa, KeySet, RsaKey};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
@@ -323,7 +324,10 @@ impl HttpContext for Http {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
         // One host call for every header: the rule needs :path, the token may be in any
         // configured header, and two Authorization headers must be seen as two tokens.
-        let headers = host::header_pairs(MapType::HttpRequestHeaders);
+        // (`get_header_map_value` would cost a call, and a call back into our allocator,
+        // per header, and Envoy answers it with the first value only.) Decoded in place.
+        let raw = host::header_map(MapType::HttpRequestHeaders);
+        let headers = wire::decode_pairs(&raw);
         let now = host::now_ms();
         let outcome = {
             let st = self.state.borrow();
@@ -333,7 +337,7 @@ impl HttpContext for Http {
             }
         };
         let action = match outcome {
-            Outcome::Wait(i) => self.wait_for_keys(i, headers, now),
+            Outcome::Wait(i) => self.wait_for_keys(i, &headers, now),
             other => {
                 let mut st = self.state.borrow_mut();
                 carry_out(&mut st, other, &headers)
@@ -373,7 +377,7 @@ impl Http {
 
     /// The token names a key we do not have: look at the shared keys, then refetch once
     /// (cooldown-limited) or join a fetch already in flight, and pause the request.
-    fn wait_for_keys(&mut self, i: usize, headers: Vec<(String, String)>, now: u64) -> Action {
+    fn wait_for_keys(&mut self, i: usize, headers: &[impl Header], now: u64) -> Action {
         let mut st = self.state.borrow_mut();
         let refreshed = sync(&mut st, i);
         let deadline = if refreshed {
@@ -409,17 +413,20 @@ impl Http {
                     ctx: self.ctx,
                     provider: i,
                     deadline,
-                    headers,
+                    headers: headers
+                        .iter()
+                        .map(|h| (h.name().to_owned(), h.value().to_owned()))
+                        .collect(),
                 });
                 set_tick(&mut st);
                 Action::Pause
             }
             _ => {
                 let outcome = match &st.gate {
-                    Some(g) => g.check(&headers, now / 1000, false, &st.rsa),
+                    Some(g) => g.check(headers, now / 1000, false, &st.rsa),
                     None => Outcome::Deny(Denial::Invalid(jwtgate::ErrorCode::NoUsableKeys)),
                 };
-                carry_out(&mut st, outcome, &headers)
+                carry_out(&mut st, outcome, headers)
             }
         }
     }
@@ -431,7 +438,7 @@ fn lease_ms(timeout_ms: u64) -> u64 {
 }
 
 /// Applies a decision to the current (effective) stream.
-fn carry_out(st: &mut State, outcome: Outcome, headers: &[(String, String)]) -> Action {
+fn carry_out(st: &mut State, outcome: Outcome, headers: &[impl Header]) -> Action {
     match outcome {
         Outcome::Allow(accepted) => {
             if let Some(gate) = &st.gate {
@@ -481,7 +488,7 @@ fn set_header(name: &str, value: Option<&str>) {
 /// Success: strip the token unless forwarded, add the payload and claim headers, publish
 /// claims as filter state. Output headers of providers that did not verify are removed,
 /// so a client cannot supply them itself.
-fn apply_allow(gate: &Gate, accepted: &[Accepted], headers: &[(String, String)]) {
+fn apply_allow(gate: &Gate, accepted: &[Accepted], headers: &[impl Header]) {
     for (i, p) in gate.config.providers.iter().enumerate() {
         let acc = accepted.iter().find(|a| a.provider == i);
         let verified = acc.and_then(|a| a.verified.as_ref());
@@ -718,7 +725,8 @@ fn fetch_done(state: &Shared, token: u32, body_size: usize, restore_ctx: u32) {
                 _ => None,
             });
         let Some((i, stage)) = found else { return };
-        let headers = host::header_pairs(MapType::HttpCallResponseHeaders);
+        let raw = host::header_map(MapType::HttpCallResponseHeaders);
+        let headers = wire::decode_pairs(&raw);
         let status = extract::header(&headers, ":status").unwrap_or("");
         let body = if body_size > 0 && body_size <= MAX_BODY {
             hostcalls::get_buffer(BufferType::HttpCallResponseBody, 0, body_size)

@@ -67,21 +67,21 @@ pub fn set_property(name: &str, value: &[u8]) -> Result<(), u32> {
     }
 }
 
-/// Every pair of a header map (request headers, or an HTTP call's response headers). The
-/// SDK's `get_map` panics on a value that is not UTF-8, which a client can send; this
-/// decodes defensively (see `wire`). Empty on any host error.
-pub fn header_pairs(map: MapType) -> Vec<(String, String)> {
+/// A header map (request headers, or an HTTP call's response headers) as the host
+/// serializes it, for `wire::decode_pairs` to read in place. The SDK's `get_map` copies
+/// every name and value into a `String` and panics on a value that is not UTF-8, which a
+/// client can send. Empty on any host error.
+pub fn header_map(map: MapType) -> Box<[u8]> {
     let mut data: *mut u8 = std::ptr::null_mut();
     let mut size: usize = 0;
     // SAFETY: the host writes a pointer it obtained from our exported allocator
     // (`proxy_on_memory_allocate`, a boxed slice of exactly `size` bytes) and its size.
     let status = unsafe { proxy_get_header_map_pairs(map as u32, &mut data, &mut size) };
     if status != 0 || data.is_null() {
-        return Vec::new();
+        return Box::default();
     }
     // SAFETY: see above; ownership of that allocation passes to us and is freed on drop.
-    let bytes: Box<[u8]> = unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(data, size)) };
-    crate::wire::decode_pairs(&bytes)
+    unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(data, size)) }
 }
 
 /// Calls a host's foreign function. The SDK's `call_foreign_function` panics on statuses it
@@ -108,7 +108,7 @@ pub fn call_foreign_function(name: &str, args: &[u8]) -> Result<Vec<u8>, u32> {
     if data.is_null() {
         return Ok(Vec::new());
     }
-    // SAFETY: as in `header_pairs`: the allocation (exactly `size` bytes) is now ours.
+    // SAFETY: as in `header_map`: the allocation (exactly `size` bytes) is now ours.
     let bytes: Box<[u8]> = unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(data, size)) };
     Ok(bytes.into_vec())
 }
