@@ -5,6 +5,7 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use core::fmt;
 use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
+use serde_json::map::Entry;
 use serde_json::{Map, Number, Value};
 
 /// Deepest nesting accepted in any document (objects and arrays both count).
@@ -99,14 +100,19 @@ impl<'de> Visitor<'de> for Strict {
         let depth = self.nested::<A::Error>()?;
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            if out.contains_key(&key) {
-                return Err(A::Error::custom(format_args!(
-                    "duplicate member name \"{}\"",
-                    crate::error::excerpt(&key)
-                )));
-            }
+            // One lookup per member: parse the value, then claim the name.
             let value = map.next_value_seed(Strict { depth })?;
-            out.insert(key, value);
+            match out.entry(key) {
+                Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
+                Entry::Occupied(taken) => {
+                    return Err(A::Error::custom(format_args!(
+                        "duplicate member name \"{}\"",
+                        crate::error::excerpt(taken.key())
+                    )));
+                }
+            }
         }
         Ok(Value::Object(out))
     }

@@ -204,7 +204,9 @@ impl Verifier {
     fn check_signature(&self, c: &Compact<'_>, host: Option<&dyn HostRsa>) -> Result<(), Error> {
         let alg = c.header.alg;
         let usable = |k: &&Key| k.alg.is_none_or(|a| a == alg);
-        let mut candidates: Vec<&Key> = Vec::new();
+        // At most MAX_CANDIDATES keys are tried: a fixed array, no allocation per token.
+        let mut slots: [Option<&Key>; MAX_CANDIDATES] = [None; MAX_CANDIDATES];
+        let mut found = 0usize;
         let mut total = 0usize;
         for key in self.keys.keys.iter().filter(usable) {
             let wanted = match (&c.header.kid, &key.kid) {
@@ -214,11 +216,13 @@ impl Verifier {
             };
             if wanted {
                 total += 1;
-                if candidates.len() < MAX_CANDIDATES {
-                    candidates.push(key);
+                if let Some(slot) = slots.get_mut(found) {
+                    *slot = Some(key);
+                    found += 1;
                 }
             }
         }
+        let candidates = slots.get(..found).unwrap_or_default();
         if candidates.is_empty() {
             return Err(match &c.header.kid {
                 Some(kid) => match self.keys.skipped_kid(kid) {
@@ -256,7 +260,7 @@ impl Verifier {
         let mut digest = [0u8; 64];
         let mut hashed: Option<(Hash, usize)> = None;
         let mut wrong_length = 0usize;
-        for key in &candidates {
+        for key in candidates.iter().flatten() {
             if c.signature.len() != key.rsa.modulus_len() {
                 wrong_length += 1;
                 continue;
@@ -283,7 +287,11 @@ impl Verifier {
                 BadSignature,
                 "signature is {} bytes, the key's modulus is {}",
                 c.signature.len(),
-                candidates.first().map_or(0, |k| k.rsa.modulus_len())
+                candidates
+                    .iter()
+                    .flatten()
+                    .next()
+                    .map_or(0, |k| k.rsa.modulus_len())
             ));
         }
         Err(err!(BadSignature, "signature does not verify"))
