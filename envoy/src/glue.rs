@@ -241,6 +241,7 @@ impl RootContext for Root {
             .collect();
         let root = {
             let mut st = self.state.borrow_mut();
+            let sources = carry_inflight(std::mem::take(&mut st.sources), sources);
             st.stat_prefix = cfg.stat_prefix.clone();
             st.gate = Some(Gate::new(cfg));
             st.sources = sources;
@@ -430,6 +431,28 @@ impl Http {
             }
         }
     }
+}
+
+/// A configuration push rebuilds the sources. One whose shared-data key is unchanged (same
+/// provider, cluster, URL and discovery issuer) keeps the fetch this worker has in flight, so
+/// that its answer is applied when it comes (its lease in the record still stands, so no
+/// other fetch could start before it ends). A source that changed starts afresh and the
+/// answer for the old one is dropped. Keys are not carried: the new gate gets them again
+/// from the shared record.
+fn carry_inflight(
+    mut old: Vec<Option<Source>>,
+    mut new: Vec<Option<Source>>,
+) -> Vec<Option<Source>> {
+    for src in new.iter_mut().flatten() {
+        let prev = old
+            .iter_mut()
+            .find(|o| o.as_ref().is_some_and(|o| o.key == src.key))
+            .and_then(Option::take);
+        if let Some(prev) = prev {
+            src.inflight = prev.inflight;
+        }
+    }
+    new
 }
 
 fn lease_ms(timeout_ms: u64) -> u64 {
@@ -724,6 +747,7 @@ fn fetch_done(state: &Shared, token: u32, body_size: usize, restore_ctx: u32) {
                 }
                 _ => None,
             });
+        // Unknown token: the callout of a source a configuration push replaced.
         let Some((i, stage)) = found else { return };
         let raw = host::header_map(MapType::HttpCallResponseHeaders);
         let headers = wire::decode_pairs(&raw);
