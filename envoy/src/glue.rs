@@ -55,12 +55,19 @@ struct Source {
     version: u64,
     /// The callout in flight from this worker: token, stage, and when its lease ends.
     inflight: Option<(u32, Stage, u64)>,
+    /// The record's count of ended fetches when this worker last read it.
+    completed: u64,
 }
 
 /// A request paused until a refetch (here or in another worker) completes.
 struct Waiter {
     ctx: u32,
     provider: usize,
+    /// The source's shared-data key and its count of ended fetches when the request began
+    /// to wait: once the count moves, the fetch it waited for (here or in another worker)
+    /// is over, even if it brought no new keys.
+    source: String,
+    joined: u64,
     deadline: u64,
     headers: Vec<(String, String)>,
 }
@@ -235,6 +242,7 @@ impl RootContext for Root {
                     seen_cas: None,
                     version: 0,
                     inflight: None,
+                    completed: 0,
                 }),
                 KeySource::Local(_) => None,
             })
@@ -410,9 +418,15 @@ impl Http {
                     "jwtgate: request {} waits for keys of provider {i}",
                     self.ctx
                 );
+                let (source, joined) = match st.sources.get(i) {
+                    Some(Some(src)) => (src.key.clone(), src.completed),
+                    _ => (String::new(), 0),
+                };
                 st.waiters.push(Waiter {
                     ctx: self.ctx,
                     provider: i,
+                    source,
+                    joined,
                     deadline,
                     headers: headers
                         .iter()
@@ -450,6 +464,7 @@ fn carry_inflight(
             .and_then(Option::take);
         if let Some(prev) = prev {
             src.inflight = prev.inflight;
+            src.completed = prev.completed;
         }
     }
     new
@@ -577,6 +592,7 @@ fn sync(st: &mut State, i: usize) -> bool {
     let Some(rec) = bytes.as_deref().and_then(Record::decode) else {
         return false;
     };
+    src.completed = rec.completed;
     if rec.version == src.version || rec.jwks.is_empty() {
         return false;
     }
@@ -650,7 +666,17 @@ fn start_fetch(st: &mut State, i: usize, now: u64, for_kid: bool) -> Result<(), 
     let cfg = src.remote.refresh;
     let lease = lease_ms(src.remote.timeout_ms);
     let key = src.key.clone();
-    let rec = update_record(&key, &mut |r| r.take_lease(now, &cfg, lease, for_kid))?;
+    let mut completed = None;
+    let taken = update_record(&key, &mut |r| {
+        completed = Some(r.completed);
+        r.take_lease(now, &cfg, lease, for_kid)
+    });
+    if let Some(c) = completed {
+        // The newest count this worker has read: a request that now joins the fetch in
+        // flight waits for the count to move from here.
+        src.completed = c;
+    }
+    let rec = taken?;
     log::debug!(
         "jwtgate: provider {i}: fetching keys (fetch #{})",
         rec.fetches
@@ -845,15 +871,21 @@ fn fetch_done(state: &Shared, token: u32, body_size: usize, restore_ctx: u32) {
     finish_waiters(state, Some(provider), now, restore_ctx);
 }
 
-/// Completes paused requests: those waiting on `provider` (its fetch finished), and any
-/// past its deadline. Each is decided again with the keys there are now, never waiting twice.
+/// Completes paused requests: those waiting on `provider` (its fetch finished), those whose
+/// source has seen a fetch end since they began to wait (another worker's fetch, read from
+/// the shared record), and any past its deadline. Each is decided again with the keys there
+/// are now, never waiting twice.
 fn finish_waiters(state: &Shared, provider: Option<usize>, now: u64, restore_ctx: u32) {
     let ready: Vec<Waiter> = {
         let mut st = state.borrow_mut();
-        let (ready, keep): (Vec<Waiter>, Vec<Waiter>) = st
-            .waiters
-            .drain(..)
-            .partition(|w| Some(w.provider) == provider || w.deadline <= now);
+        let waiters = std::mem::take(&mut st.waiters);
+        let (ready, keep): (Vec<Waiter>, Vec<Waiter>) = waiters.into_iter().partition(|w| {
+            let fetch_ended = matches!(
+                st.sources.get(w.provider),
+                Some(Some(src)) if src.key == w.source && src.completed != w.joined
+            );
+            Some(w.provider) == provider || w.deadline <= now || fetch_ended
+        });
         st.waiters = keep;
         ready
     };

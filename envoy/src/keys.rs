@@ -24,6 +24,11 @@ pub struct Record {
     pub last_kid_refetch: Option<u64>,
     /// Fetches started, all workers together (observability and tests).
     pub fetches: u64,
+    /// Fetches ended (succeeded or failed), all workers together. Keys that did not change
+    /// leave `version` alone, so a worker whose requests joined another worker's fetch
+    /// learns from this count that the fetch is over. Compared for a change, not for
+    /// growth: it wraps, and a record rewritten by another VM may set it to anything.
+    pub completed: u64,
 }
 
 /// Why a fetch may not start now.
@@ -53,6 +58,7 @@ impl Record {
             lease_until: u("lease_until"),
             last_kid_refetch: o.get("last_kid_refetch").and_then(Value::as_u64),
             fetches: u("fetches"),
+            completed: u("completed"),
         })
     }
 
@@ -66,6 +72,7 @@ impl Record {
             "lease_until": self.lease_until,
             "last_kid_refetch": self.last_kid_refetch,
             "fetches": self.fetches,
+            "completed": self.completed,
         })
         .to_string()
         .into_bytes()
@@ -113,6 +120,7 @@ impl Record {
         self.next_fetch_at = now.saturating_add(ttl.saturating_mul(1000));
         self.failures = 0;
         self.lease_until = 0;
+        self.completed = self.completed.wrapping_add(1);
         if self.jwks != jwks {
             self.jwks = jwks.to_owned();
             self.version = self.version.saturating_add(1);
@@ -135,6 +143,7 @@ impl Record {
         self.failures = schedule.state().failures;
         self.next_fetch_at = now.saturating_add(delay.saturating_mul(1000));
         self.lease_until = 0;
+        self.completed = self.completed.wrapping_add(1);
         delay
     }
 }
@@ -161,9 +170,40 @@ mod tests {
             lease_until: 7,
             last_kid_refetch: Some(9),
             fetches: 2,
+            completed: 1,
         };
         assert_eq!(Record::decode(&r.encode()), Some(r));
         assert_eq!(Record::decode(b"garbage"), None);
+    }
+
+    #[test]
+    fn a_record_without_newer_fields_decodes_with_defaults() {
+        // As written by an older build of the filter (no `completed`).
+        let r = Record::decode(br#"{"version":2,"jwks":"k","fetches":4,"lease_until":9}"#)
+            .expect("decodes");
+        assert_eq!((r.version, r.fetches, r.completed), (2, 4, 0));
+        assert_eq!(r.lease_until, 9);
+        let r = Record::decode(br#"{"completed":"x","fetches":-1}"#).expect("decodes");
+        assert_eq!((r.completed, r.fetches), (0, 0));
+    }
+
+    #[test]
+    fn every_ended_fetch_is_counted_even_when_the_keys_are_unchanged() {
+        let mut r = Record::default();
+        assert_eq!(r.take_lease(0, &cfg(), 5000, false), Ok(()));
+        assert_eq!(r.completed, 0, "a started fetch has not ended");
+        r.succeeded(1000, &cfg(), Some("max-age=3600"), "k1");
+        assert_eq!((r.version, r.completed), (1, 1));
+        // An unknown-kid refetch bringing the same document: no new version, but it ended.
+        assert_eq!(r.take_lease(2000, &cfg(), 5000, true), Ok(()));
+        r.succeeded(3000, &cfg(), Some("max-age=3600"), "k1");
+        assert_eq!((r.version, r.completed, r.lease_until), (1, 2, 0));
+        // A failure ends a fetch too.
+        r.failed(4000, &cfg());
+        assert_eq!((r.version, r.completed), (1, 3));
+        r.completed = u64::MAX;
+        r.failed(5000, &cfg());
+        assert_eq!(r.completed, 0, "wraps: only a change matters");
     }
 
     #[test]

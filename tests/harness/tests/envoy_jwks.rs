@@ -600,12 +600,11 @@ fn a_configuration_push_that_moves_the_source_during_a_fetch_drops_the_old_answe
     assert!(s.local_response.is_none(), "{:?}", s.local_response);
 }
 
-/// Measured while ignored: worker 1 only finishes waiters on a new key *version* or at their
-/// deadline; the refetch rewrote the record (new CAS) with the same keys, so its request waits
-/// until the lease deadline, 11.2 s after the fetch started, then gets `unknown_kid`. Random
-/// `kid`s can so hold up to 1,024 requests per worker for the lease time.
+/// A request that joined another worker's fetch is decided once the shared record counts the
+/// fetch as ended, even when it brought the same keys (no new version). (Before, worker 1
+/// waited for a new version or the lease deadline, 11.2 s after the fetch started; random
+/// `kid`s could so hold up to 1,024 requests per worker for the lease time.)
 #[test]
-#[ignore = "filter does not yet decide other workers' waiters when a refetch ends with unchanged keys"]
 fn a_request_waiting_on_another_workers_refetch_is_decided_when_it_completes() {
     let mut host = host_with(2, &remote(json!({ "refetch_cooldown": "30s" })));
     Idp::serve_jwks(&mut host, &main_only(), Some("max-age=3600"));
