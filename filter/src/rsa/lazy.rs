@@ -94,12 +94,11 @@ impl Precomp {
 
     /// Prepares the e = 65537 shortcut for the encoding prefix `p_be`; see `mont.rs`.
     pub(crate) fn prepare_fold(&mut self, p_be: &[u8]) {
+        // Up to 4096 bits: larger keys are rare, and each class costs wasm size.
         self.fold = match self.n.len() {
             C2048 => self.fold_consts::<C2048>(p_be),
             C3072 => self.fold_consts::<C3072>(p_be),
             C4096 => self.fold_consts::<C4096>(p_be),
-            C6144 => self.fold_consts::<C6144>(p_be),
-            C8192 => self.fold_consts::<C8192>(p_be),
             _ => None,
         };
     }
@@ -109,13 +108,13 @@ impl Precomp {
         if p_be.len() * 8 > L * W {
             return None;
         }
+        let rr = <&[Limb; L]>::try_from(&*self.rr).ok()?;
+        // The scaled power of 1 is u = R^-65536; v = u·R = R^-65535.
+        let mut one = [0 as Limb; L];
+        one[0] = 1;
+        let u = pow_mod(&one, 65537, n, self.n0, None);
         let mut scratch = new_scratch(n);
-        // 1 is the Montgomery form of R^-1; sixteen squarings give v = R^-65535.
-        let mut v = [0 as Limb; L];
-        v[0] = 1;
-        for _ in 0..16 {
-            v = mont_sqr(&v, n, self.n0, &mut scratch);
-        }
+        let v = mont_mul(&u, rr, n, self.n0, &mut scratch);
         let mut p = [0 as Limb; L];
         from_be(p_be, &mut p);
         let a = mont_mul(&p, &v, n, self.n0, &mut scratch);
@@ -134,8 +133,6 @@ impl Precomp {
             C2048 => self.folded::<C2048>(sig, digest),
             C3072 => self.folded::<C3072>(sig, digest),
             C4096 => self.folded::<C4096>(sig, digest),
-            C6144 => self.folded::<C6144>(sig, digest),
-            C8192 => self.folded::<C8192>(sig, digest),
             _ => None,
         }
     }
@@ -143,8 +140,6 @@ impl Precomp {
     fn folded<const L: usize>(&self, sig: &[u8], digest: &[u8]) -> Option<bool> {
         let fold = self.fold.as_ref()?;
         let n = <&[Limb; L]>::try_from(&*self.n).ok()?;
-        let a = <&[Limb; L]>::try_from(&*fold.a).ok()?;
-        let k = <&[Limb; L]>::try_from(&*fold.k).ok()?;
         if sig.len() * 8 > L * W || digest.len() * 8 > DIGEST_LIMBS * W {
             return Some(false);
         }
@@ -153,46 +148,9 @@ impl Precomp {
         if ge(&s, n) {
             return Some(false);
         }
-        let mut scratch = new_scratch(n);
-        // z = s^65537 · R^-65536, without entering the Montgomery domain.
-        let mut x = s;
-        for _ in 0..16 {
-            x = mont_sqr(&x, n, self.n0, &mut scratch);
-        }
-        let z = mont_mul(&x, &s, n, self.n0, &mut scratch);
-
-        // a + H·k / 2^(28·D) ≡ EM·R^-65536: a product by D limbs, reduced by D limbs.
-        // Columns take at most 2D products below 2^56 plus carries: far below 2^64.
-        let mut h = [0 as Limb; DIGEST_LIMBS];
-        from_be(digest, &mut h);
-        let mut cols = [0u64; FOLD_COLS];
-        let t = cols.get_mut(..L + DIGEST_LIMBS + 1)?;
-        for (i, &hi) in h.iter().enumerate() {
-            let row = t.get_mut(i..i + L)?;
-            for (tj, &kj) in row.iter_mut().zip(k) {
-                *tj += hi as u64 * kj as u64;
-            }
-        }
-        for i in 0..DIGEST_LIMBS {
-            let row = t.get_mut(i..i + L + 1)?;
-            let m = (row[0] as Limb).wrapping_mul(self.n0) as u64 & MASK;
-            for (tj, &nj) in row.iter_mut().zip(n) {
-                *tj += m * nj as u64;
-            }
-            // row[0] is now a multiple of 2^28: pass its high part on.
-            carry_up(row);
-        }
-        let mut e = finish_high(t.get_mut(DIGEST_LIMBS..)?, n);
-        // Both terms are below n, so their sum is below 2n.
-        let mut carry = 0;
-        for (x, &y) in e.iter_mut().zip(a) {
-            let v = *x + y + carry;
-            *x = v & MASK as Limb;
-            carry = v >> W;
-        }
-        if carry != 0 || ge(&e, n) {
-            sub_in_place(&mut e, n);
-        }
+        let z = pow_mod(&s, 65537, n, self.n0, None);
+        let mut e = [0 as Limb; L];
+        fold_target(digest, &fold.k, &fold.a, n, self.n0, &mut e)?;
         Some(e == z)
     }
 
@@ -223,7 +181,7 @@ impl Precomp {
         if ge(&s, n) {
             return false;
         }
-        let m = pow_mod(&s, e, n, self.n0, rr);
+        let m = pow_mod(&s, e, n, self.n0, Some(rr));
         to_be(&m, em);
         true
     }
@@ -423,15 +381,23 @@ fn new_scratch<const L: usize>(_n: &[Limb; L]) -> [u64; MAX_COLS] {
 }
 
 /// `s^e mod n` for odd `e >= 3` and `s < n` (plain form); see `mont::pow_mod`.
+///
+/// Without `rr` (e = 65537 only), `s` is not brought into the domain: the result is then
+/// `s^65537·R^-65536 mod n`, the scaled form the fold compares (see `super::fold_prefix`).
+// Not inlined: three callers per size class would each carry a copy (wasm size).
+#[inline(never)]
 fn pow_mod<const L: usize>(
     s: &[Limb; L],
     e: u32,
     n: &[Limb; L],
     n0: Limb,
-    rr: &[Limb; L],
+    rr: Option<&[Limb; L]>,
 ) -> [Limb; L] {
     let mut scratch = new_scratch(n);
-    let a = mont_mul(s, rr, n, n0, &mut scratch);
+    let a = match rr {
+        Some(rr) => mont_mul(s, rr, n, n0, &mut scratch),
+        None => *s,
+    };
     let mut x = a;
     if e == 65537 {
         for _ in 0..16 {
@@ -448,6 +414,62 @@ fn pow_mod<const L: usize>(
         x = mont_sqr(&x, n, n0, &mut scratch);
     }
     mont_mul(&x, s, n, n0, &mut scratch)
+}
+
+/// `out = a + H·k / 2^(28·D) mod n ≡ EM·R^-65536` for the digest `H`: a product by D
+/// limbs reduced by D limbs. Not generic over the size class (it is an eighth of a
+/// multiplication), which keeps the wasm module small. `None` on inconsistent lengths.
+fn fold_target(
+    digest: &[u8],
+    k: &[Limb],
+    a: &[Limb],
+    n: &[Limb],
+    n0: Limb,
+    out: &mut [Limb],
+) -> Option<()> {
+    let l = n.len();
+    if k.len() != l || a.len() != l || out.len() != l {
+        return None;
+    }
+    let mut h = [0 as Limb; DIGEST_LIMBS];
+    from_be(digest, &mut h);
+    // Columns take at most 2D products below 2^56 plus carries: far below 2^64.
+    let mut cols = [0u64; FOLD_COLS];
+    let t = cols.get_mut(..l + DIGEST_LIMBS + 1)?;
+    for (i, &hi) in h.iter().enumerate() {
+        for (tj, &kj) in t.get_mut(i..i + l)?.iter_mut().zip(k) {
+            *tj += hi as u64 * kj as u64;
+        }
+    }
+    for i in 0..DIGEST_LIMBS {
+        let row = t.get_mut(i..i + l + 1)?;
+        let m = (row[0] as Limb).wrapping_mul(n0) as u64 & MASK;
+        for (tj, &nj) in row.iter_mut().zip(n) {
+            *tj += m * nj as u64;
+        }
+        // row[0] is now a multiple of 2^28: pass its high part on.
+        carry_up(row);
+    }
+    // The high columns hold a value below 2n; normalise, reduce once, then add `a`
+    // (both terms below n, so the sum is below 2n) and reduce once more.
+    let high = t.get_mut(DIGEST_LIMBS..)?;
+    normalize(high);
+    for (o, &x) in out.iter_mut().zip(high.iter()) {
+        *o = x as Limb;
+    }
+    if high.last().is_some_and(|&top| top != 0) || ge(out, n) {
+        sub_in_place(out, n);
+    }
+    let mut carry = 0;
+    for (x, &y) in out.iter_mut().zip(a) {
+        let v = *x + y + carry;
+        *x = v & MASK as Limb;
+        carry = v >> W;
+    }
+    if carry != 0 || ge(out, n) {
+        sub_in_place(out, n);
+    }
+    Some(())
 }
 
 #[cfg(all(

@@ -136,7 +136,7 @@ impl PublicKey {
         }
 
         let mut pre = Precomp::new(n, bits);
-        if e == 65537 {
+        if e == 65537 && !cfg!(feature = "compact") {
             if let Some(prefix) = fold_prefix(n.len()).as_deref() {
                 pre.prepare_fold(prefix);
             }
@@ -165,7 +165,12 @@ impl PublicKey {
     /// with `hash`). Checks the exact length and `s < n`, then compares the whole
     /// expected encoding. Never panics, never allocates.
     pub(crate) fn verify_pkcs1v15(&self, hash: Hash, digest: &[u8], sig: &[u8]) -> bool {
-        if hash == Hash::Sha256 && self.e == 65537 && sig.len() == self.len && digest.len() == 32 {
+        if !cfg!(feature = "compact")
+            && hash == Hash::Sha256
+            && self.e == 65537
+            && sig.len() == self.len
+            && digest.len() == 32
+        {
             if let Some(valid) = self.pre.verify_folded(sig, digest) {
                 return valid;
             }

@@ -51,7 +51,9 @@ impl Engines {
                 self.word.verify_folded(sig, digest),
                 self.lazy.verify_folded(sig, digest),
             );
-            assert_eq!(folded, (Some(ours), Some(ours)), "shortcut disagrees");
+            // The wasm engine keeps the shortcut to keys of up to 4096 bits (module size).
+            let lazy = (k.bits <= 4096).then_some(ours);
+            assert_eq!(folded, (Some(ours), lazy), "shortcut disagrees");
         }
         ours
     }
