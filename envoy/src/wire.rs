@@ -5,12 +5,12 @@
 //! Layout (little endian): `count: u32`, then `count` pairs of `(key_len: u32, value_len: u32)`,
 //! then each key and value followed by a NUL.
 
+use std::borrow::Cow;
+
 fn u32_at(b: &[u8], at: usize) -> Option<usize> {
     let bytes: [u8; 4] = b.get(at..at.checked_add(4)?)?.try_into().ok()?;
     usize::try_from(u32::from_le_bytes(bytes)).ok()
 }
-
-use std::borrow::Cow;
 
 /// Borrowed when UTF-8. (`from_utf8` checks ASCII a word at a time; `from_utf8_lossy`
 /// walks byte by byte, so it only handles the rare value that is not UTF-8.)

@@ -63,7 +63,7 @@ pub(crate) struct Precomp {
 /// Limbs of a SHA-256 digest.
 const DIGEST_LIMBS: usize = 256 / LIMB_BITS;
 
-/// Constants of the e = 65537, SHA-256 shortcut (see `super::fold`):
+/// Constants of the e = 65537, SHA-256 shortcut (see `super::fold_prefix`):
 /// `a = P·R^-65536 mod n` for the encoding prefix `P`, and `k = R^-65536·2^(w·D) mod n`.
 #[derive(Clone)]
 struct Fold {
@@ -106,14 +106,12 @@ impl Precomp {
         if p_be.len() > N * LIMB_BYTES {
             return None;
         }
-        let mut scratch = [0 as Limb; 2 * MAX_LIMBS];
-        // 1 is the Montgomery form of R^-1; sixteen squarings give that of
-        // R^-65536, i.e. the plain value v = R^-65535.
-        let mut v = [0 as Limb; N];
-        v[0] = 1;
-        for _ in 0..16 {
-            v = mont_sqr(&v, n, self.n0, &mut scratch);
-        }
+        let rr = <&[Limb; N]>::try_from(&*self.rr).ok()?;
+        // The scaled power of 1 is u = R^-65536; v = u·R = R^-65535.
+        let mut one = [0 as Limb; N];
+        one[0] = 1;
+        let u = pow_mod(&one, 65537, n, self.n0, None);
+        let v = mont_mul(&u, rr, n, self.n0);
         let mut p = [0 as Limb; N];
         limbs_from_be(p_be, &mut p);
         let a = mont_mul(&p, &v, n, self.n0);
@@ -143,8 +141,6 @@ impl Precomp {
     fn folded<const N: usize>(&self, sig: &[u8], digest: &[u8]) -> Option<bool> {
         let fold = self.fold.as_ref()?;
         let n = <&[Limb; N]>::try_from(&*self.n).ok()?;
-        let a = <&[Limb; N]>::try_from(&*fold.a).ok()?;
-        let k = <&[Limb; N]>::try_from(&*fold.k).ok()?;
         if sig.len() > N * LIMB_BYTES || digest.len() > DIGEST_LIMBS * LIMB_BYTES {
             return Some(false);
         }
@@ -153,55 +149,9 @@ impl Precomp {
         if ge(&s, n) {
             return Some(false);
         }
-        let mut scratch = [0 as Limb; 2 * MAX_LIMBS];
-        // z = s^65537 · R^-65536: the exponentiation without entering the domain.
-        let mut x = s;
-        for _ in 0..16 {
-            x = mont_sqr(&x, n, self.n0, &mut scratch);
-        }
-        let z = mont_mul(&x, &s, n, self.n0);
-
-        // The expected encoding EM = P + H, scaled the same way:
-        // a + H·k / 2^(w·D) = (P + H)·R^-65536 (mod n), with a D-limb reduction.
-        let mut h = [0 as Limb; DIGEST_LIMBS];
-        limbs_from_be(digest, &mut h);
-        let t = &mut scratch[..N + DIGEST_LIMBS];
-        t.fill(0);
-        for (i, &hi) in h.iter().enumerate() {
-            let mut c: Limb = 0;
-            for (j, &kj) in k.iter().enumerate() {
-                let (lo, hi2) = mac(t[i + j], hi, kj, c);
-                t[i + j] = lo;
-                c = hi2;
-            }
-            t[i + N] = c;
-        }
-        let mut hc: Limb = 0;
-        for i in 0..DIGEST_LIMBS {
-            let m = t[i].wrapping_mul(self.n0);
-            let mut c: Limb = 0;
-            for (j, &nj) in n.iter().enumerate() {
-                let (lo, hi2) = mac(t[i + j], m, nj, c);
-                t[i + j] = lo;
-                c = hi2;
-            }
-            let w = t[i + N] as Wide + c as Wide + hc as Wide;
-            t[i + N] = w as Limb;
-            hc = (w >> LIMB_BITS) as Limb;
-        }
-        // (H·k + Σ m_i·n·2^(w·i)) / 2^(w·D) < 2n: one subtraction at most.
+        let z = pow_mod(&s, 65537, n, self.n0, None);
         let mut e = [0 as Limb; N];
-        e.copy_from_slice(&t[DIGEST_LIMBS..]);
-        reduce_once(&mut e, hc, n);
-        // Both terms are below n, so their sum is below 2n.
-        let mut carry = false;
-        for (x, &y) in e.iter_mut().zip(a) {
-            let (d, c1) = x.overflowing_add(y);
-            let (d, c2) = d.overflowing_add(carry as Limb);
-            *x = d;
-            carry = c1 | c2;
-        }
-        reduce_once(&mut e, carry as Limb, n);
+        fold_target(digest, &fold.k, &fold.a, n, self.n0, &mut e)?;
         Some(e == z)
     }
 
@@ -232,7 +182,7 @@ impl Precomp {
         if ge(&s, n) {
             return false;
         }
-        let m = pow_mod(&s, e, n, self.n0, rr);
+        let m = pow_mod(&s, e, n, self.n0, Some(rr));
         limbs_to_be(&m, em);
         true
     }
@@ -411,20 +361,87 @@ pub(crate) fn mont_sqr<const N: usize>(
     t
 }
 
+/// `out = a + H·k / 2^(w·D) mod n ≡ EM·R^-65536` for the digest `H`: a product by D
+/// limbs reduced by D limbs (an eighth of a multiplication for 2048-bit keys).
+/// `None` on inconsistent lengths.
+fn fold_target(
+    digest: &[u8],
+    k: &[Limb],
+    a: &[Limb],
+    n: &[Limb],
+    n0: Limb,
+    out: &mut [Limb],
+) -> Option<()> {
+    let l = n.len();
+    if k.len() != l || a.len() != l || out.len() != l || l > MAX_LIMBS {
+        return None;
+    }
+    let mut h = [0 as Limb; DIGEST_LIMBS];
+    limbs_from_be(digest, &mut h);
+    let mut cols = [0 as Limb; MAX_LIMBS + DIGEST_LIMBS];
+    let t = cols.get_mut(..l + DIGEST_LIMBS)?;
+    for (i, &hi) in h.iter().enumerate() {
+        let mut c: Limb = 0;
+        for (tj, &kj) in t.get_mut(i..i + l)?.iter_mut().zip(k) {
+            let (lo, hi2) = mac(*tj, hi, kj, c);
+            *tj = lo;
+            c = hi2;
+        }
+        *t.get_mut(i + l)? = c;
+    }
+    let mut hc: Limb = 0;
+    for i in 0..DIGEST_LIMBS {
+        let row = t.get_mut(i..=i + l)?;
+        let m = row[0].wrapping_mul(n0);
+        let mut c: Limb = 0;
+        for (tj, &nj) in row.iter_mut().zip(n) {
+            let (lo, hi2) = mac(*tj, m, nj, c);
+            *tj = lo;
+            c = hi2;
+        }
+        let w = row[l] as Wide + c as Wide + hc as Wide;
+        row[l] = w as Limb;
+        hc = (w >> LIMB_BITS) as Limb;
+    }
+    // (H·k + Σ m_i·n·2^(w·i)) / 2^(w·D) < 2n: one subtraction at most.
+    out.copy_from_slice(t.get(DIGEST_LIMBS..)?);
+    if hc != 0 || ge(out, n) {
+        sub_in_place(out, n);
+    }
+    // Both terms are below n, so their sum is below 2n.
+    let mut carry = false;
+    for (x, &y) in out.iter_mut().zip(a) {
+        let (d, c1) = x.overflowing_add(y);
+        let (d, c2) = d.overflowing_add(carry as Limb);
+        *x = d;
+        carry = c1 | c2;
+    }
+    if carry || ge(out, n) {
+        sub_in_place(out, n);
+    }
+    Some(())
+}
+
 /// `s^e mod n` for odd `e >= 3`, with `s < n` in plain (not Montgomery) form.
 ///
 /// Left-to-right binary exponentiation in the Montgomery domain. The last step
 /// multiplies by the plain `s` instead of its Montgomery form, which leaves the
 /// domain for free (`x·R · s / R = x·s`); this works because `e` is odd.
+///
+/// Without `rr` (e = 65537 only), `s` is not brought into the domain: the result is then
+/// `s^65537·R^-65536 mod n`, the scaled form the fold compares (see `super::fold_prefix`).
 pub(crate) fn pow_mod<const N: usize>(
     s: &[Limb; N],
     e: u32,
     n: &[Limb; N],
     n0: Limb,
-    rr: &[Limb; N],
+    rr: Option<&[Limb; N]>,
 ) -> [Limb; N] {
     let mut scratch = [0 as Limb; 2 * MAX_LIMBS];
-    let a = mont_mul(s, rr, n, n0);
+    let a = match rr {
+        Some(rr) => mont_mul(s, rr, n, n0),
+        None => *s,
+    };
     let mut x = a;
     if e == 65537 {
         // The common case: 2^16 + 1 is sixteen squarings and one multiply.
