@@ -6,6 +6,9 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NO_STD_TARGETS := thumbv7em-none-eabi wasm32-unknown-unknown wasm32-wasip1
 FUZZ_SECONDS ?= 10
+# Tools that `cargo install` puts in CARGO_HOME (cargo-deny, cargo-fuzz, wasm-bindgen) are
+# found wherever CARGO_HOME points, as on a fresh machine or in CI.
+export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 
 .PHONY: all test demo bench soak fuzz setup-rust lint check-no-std test-core test-wasm-rsa test-vectors \
         test-harness test-envoy test-idp test-soak test-js test-fuzz vectors deny audit
@@ -85,8 +88,11 @@ test-js: setup-rust
 	wasm-js/scripts/test.sh
 
 # Licenses, banned crates and sources (offline). Advisories need the RustSec database: `make audit`.
+# `cargo fetch` first: with no --target it downloads the crates of every platform (wasi,
+# mach2, ...), which the offline check reads but no build on this machine needs.
 deny:
 	@command -v cargo-deny >/dev/null || $(CARGO) install cargo-deny --locked
+	$(CARGO) fetch --locked
 	$(CARGO) deny --offline check licenses bans sources
 
 audit:

@@ -9,7 +9,7 @@
 #   - Debian's chromium for the headless browser tests.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
@@ -17,11 +17,10 @@ want="$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p' "$here/Carg
 have="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" || true
 if [[ "$have" != "$want" ]]; then
   echo "wasm-js setup: installing wasm-bindgen-cli $want (found '${have:-none}')"
-  # --locked first (the CLI's own lockfile). When the registry lacks a locked version,
-  # resolve afresh. No default features: the TLS stack only serves the test runner's
-  # downloads, which we do not use, and leaving it out halves the build.
-  cargo install --locked wasm-bindgen-cli --version "$want" --no-default-features --quiet \
-    || cargo install wasm-bindgen-cli --version "$want" --no-default-features --quiet
+  # Not --locked: the CLI's own lockfile pins a webpki-roots the registry no longer
+  # serves. No default features: the TLS stack only serves the test runner's downloads,
+  # which we do not use, and leaving it out halves the build.
+  cargo install wasm-bindgen-cli --version "$want" --no-default-features --quiet
 fi
 
 if [[ ! -f "$here/node_modules/.package-lock.json" || "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]]; then
