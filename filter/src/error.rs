@@ -140,14 +140,24 @@ impl fmt::Display for ErrorCode {
     }
 }
 
-/// A rejection: a stable [`ErrorCode`] and a reason for humans.
+/// A rejection: a stable [`ErrorCode`], a reason for humans, and as data the
+/// configuration field or the claim it concerns.
 ///
-/// The reason never echoes token contents beyond short, bounded excerpts
-/// (a claim name, a `kid` cut to 64 bytes), so hosts may log it.
+/// The reason is printable ASCII (untrusted text is escaped and cut to 64 characters),
+/// so hosts may log it or put it in a header as it is; [`Error::www_authenticate`]
+/// builds a ready RFC 6750 challenge.
+///
+/// ```
+/// let e = jwtgate::Policy::from_json(br#"{"audiences": []}"#).unwrap_err();
+/// assert_eq!(e.code(), jwtgate::ErrorCode::BadPolicy);
+/// assert_eq!(e.field(), Some("audiences"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
     code: ErrorCode,
     reason: String,
+    field: Option<String>,
+    claim: Option<String>,
 }
 
 impl Error {
@@ -155,7 +165,38 @@ impl Error {
         Error {
             code,
             reason: reason.into(),
+            field: None,
+            claim: None,
         }
+    }
+
+    /// Names the policy or configuration field (a dotted path) this error is about.
+    pub(crate) fn with_field(mut self, field: impl Into<String>) -> Error {
+        self.field = Some(field.into());
+        self
+    }
+
+    /// Names the claim (a dotted path) this error is about.
+    pub(crate) fn with_claim(mut self, claim: impl Into<String>) -> Error {
+        self.claim = Some(claim.into());
+        self
+    }
+
+    /// An error of a host's own making (a configuration the host reads itself), with
+    /// the field it concerns, so that every surface reports it in the same shape.
+    ///
+    /// ```
+    /// use jwtgate::{Error, ErrorCode};
+    /// let e = Error::for_field(ErrorCode::BadPolicy, "http_uri.timeout", "expected a duration");
+    /// assert_eq!(e.field(), Some("http_uri.timeout"));
+    /// assert_eq!(e.reason(), "http_uri.timeout: expected a duration");
+    /// ```
+    pub fn for_field(code: ErrorCode, field: &str, what: &str) -> Error {
+        Error::new(
+            code,
+            alloc::format!("{}: {}", excerpt(field), excerpt_long(what)),
+        )
+        .with_field(field)
     }
 
     /// The stable code.
@@ -163,9 +204,75 @@ impl Error {
         self.code
     }
 
-    /// Why, in a sentence.
+    /// Why, in a sentence: printable ASCII, safe to log or to put in a header.
     pub fn reason(&self) -> &str {
         &self.reason
+    }
+
+    /// The policy or configuration field at fault (`audiences`, `claims.team`), for
+    /// [`BadPolicy`](ErrorCode::BadPolicy) errors. Hosts that embed the policy in a larger
+    /// document get the full path.
+    pub fn field(&self) -> Option<&str> {
+        self.field.as_deref()
+    }
+
+    /// The claim at fault (`exp`, `aud`, `kubernetes.io.namespace`), for claim errors.
+    pub fn claim(&self) -> Option<&str> {
+        self.claim.as_deref()
+    }
+
+    /// An RFC 6750 `WWW-Authenticate` value for this error: `error` is
+    /// `insufficient_scope` for [`ErrorCode::is_forbidden`] codes, `invalid_request` for
+    /// [`MultipleTokens`](ErrorCode::MultipleTokens), none for
+    /// [`MissingToken`](ErrorCode::MissingToken) (RFC 6750 §3.1), `invalid_token`
+    /// otherwise; `error_description` is the code and the reason, with the characters §3
+    /// forbids there replaced. Characters a quoted `realm` cannot hold are dropped.
+    ///
+    /// ```
+    /// let e = jwtgate::Policy::from_json(br#"{"issuers": []}"#).unwrap_err();
+    /// assert!(e.www_authenticate("api").starts_with(r#"Bearer realm="api", error="invalid_token""#));
+    /// ```
+    pub fn www_authenticate(&self, realm: &str) -> String {
+        let mut out = String::from("Bearer realm=\"");
+        out.extend(realm.chars().filter(|c| description_char(*c)));
+        out.push('"');
+        if let Some(error) = self.code.bearer_error() {
+            out.push_str(", error=\"");
+            out.push_str(error);
+            out.push_str("\", error_description=\"");
+            out.push_str(self.code.as_str());
+            out.push_str(": ");
+            out.extend(self.reason.chars().map(|c| match c {
+                '"' => '\'',
+                '\\' => '/',
+                c if description_char(c) => c,
+                _ => '?',
+            }));
+            out.push('"');
+        }
+        out
+    }
+}
+
+/// RFC 6750 §3: `error_description` holds %x20-21 / %x23-5B / %x5D-7E.
+fn description_char(c: char) -> bool {
+    matches!(c, ' '..='~') && c != '"' && c != '\\'
+}
+
+impl ErrorCode {
+    /// The RFC 6750 §3.1 `error` attribute for this code, or `None` when the request
+    /// carried no credentials.
+    ///
+    /// ```
+    /// assert_eq!(jwtgate::ErrorCode::BadAudience.bearer_error(), Some("insufficient_scope"));
+    /// ```
+    pub const fn bearer_error(self) -> Option<&'static str> {
+        match self {
+            ErrorCode::MissingToken => None,
+            ErrorCode::MultipleTokens => Some("invalid_request"),
+            c if c.is_forbidden() => Some("insufficient_scope"),
+            _ => Some("invalid_token"),
+        }
     }
 }
 
@@ -177,20 +284,33 @@ impl fmt::Display for Error {
 
 impl core::error::Error for Error {}
 
-/// Quotes untrusted text for a reason string: at most 64 characters, with control
-/// characters, quotes and backslashes escaped so a reason is safe to log on one line.
+/// Quotes untrusted text for a reason string: at most 64 characters, printable ASCII
+/// only. Quotes and backslashes are escaped, anything else outside printable ASCII
+/// becomes `\u{..}`, and a cut is marked `...`, so a reason is safe on one log line and
+/// in an HTTP header (Node, `Headers` and Envoy refuse bytes outside ASCII there).
 pub(crate) fn excerpt(s: &str) -> String {
-    const MAX: usize = 64;
+    escape(s, 64)
+}
+
+/// [`excerpt`] for host-written text that may be longer (a hint naming what to write).
+fn excerpt_long(s: &str) -> String {
+    escape(s, 512)
+}
+
+fn escape(s: &str, max: usize) -> String {
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i == MAX {
-            out.push('…');
+        if i == max {
+            out.push_str("...");
             break;
         }
-        if c.is_control() || c == '"' || c == '\\' {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            ' '..='~' => out.push(c),
+            _ => out.extend(c.escape_unicode()),
         }
     }
     out
@@ -205,11 +325,28 @@ pub(crate) use err;
 
 #[cfg(test)]
 mod tests {
-    use super::excerpt;
+    use super::{excerpt, Error, ErrorCode};
 
     #[test]
-    fn excerpts_are_bounded_and_escaped() {
-        assert_eq!(excerpt("a\0b\r\n\"\\"), "a\\u{0}b\\r\\n\\\"\\\\");
-        assert_eq!(excerpt(&"é".repeat(100)).chars().count(), 65);
+    fn excerpts_are_bounded_ascii_and_escaped() {
+        assert_eq!(excerpt("a\0b\r\n\"\\"), "a\\u{0}b\\u{d}\\u{a}\\\"\\\\");
+        let long = excerpt(&"\u{e9}".repeat(100));
+        assert!(long.ends_with("..."));
+        assert!(long.bytes().all(|b| (0x20..0x7f).contains(&b)));
+        assert_eq!(excerpt("\u{2026}\u{202e}"), "\\u{2026}\\u{202e}");
+    }
+
+    #[test]
+    fn challenges_hold_only_what_rfc_6750_allows() {
+        let e = Error::new(ErrorCode::BadIssuer, "issuer \"a\\\"b\" is not accepted");
+        assert_eq!(
+            e.www_authenticate("r\"e\u{e9}alm"),
+            "Bearer realm=\"realm\", error=\"invalid_token\", \
+             error_description=\"bad_issuer: issuer 'a/'b' is not accepted\""
+        );
+        let missing = Error::new(ErrorCode::MissingToken, "no token");
+        assert_eq!(missing.www_authenticate("api"), "Bearer realm=\"api\"");
+        let aud = Error::new(ErrorCode::BadAudience, "x");
+        assert!(aud.www_authenticate("api").contains("insufficient_scope"));
     }
 }

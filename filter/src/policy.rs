@@ -2,7 +2,7 @@
 //! windows, required claims, subject patterns and nested-claim rules.
 
 use crate::claims::lookup;
-use crate::error::{err, Error};
+use crate::error::{err, Error, ErrorCode};
 use crate::json;
 use alloc::borrow::ToOwned;
 use alloc::string::String;
@@ -229,7 +229,13 @@ impl Policy {
     /// `subjects` (array of patterns), `claims` (object: path → array of allowed
     /// values), `max_token_bytes`.
     pub fn from_json(bytes: &[u8]) -> Result<Policy, Error> {
-        let map = json::parse_object(bytes).map_err(|e| err!(BadPolicy, "policy: {e}"))?;
+        let map = json::parse_object(bytes).map_err(|e| {
+            let hint = match bytes.first() {
+                Some(b'-') => " (a PEM? the policy is a JSON object)",
+                _ => "",
+            };
+            err!(BadPolicy, "policy: {e}{hint}")
+        })?;
         Policy::from_map(&map, "")
     }
 
@@ -240,15 +246,23 @@ impl Policy {
     pub fn from_map(map: &Map<String, Value>, prefix: &str) -> Result<Policy, Error> {
         let mut p = Policy::new();
         for (name, v) in map {
-            let field = |what: &str| err!(BadPolicy, "{prefix}{name}: {what}");
+            let path = alloc::format!("{prefix}{name}");
+            let field = |what: &str| Error::for_field(ErrorCode::BadPolicy, &path, what);
             match name.as_str() {
+                // An empty allow-list would accept anything: refused, never "no check".
                 "issuers" => {
                     p.issuers = strings(v)
-                        .ok_or_else(|| field("expected a string or an array of strings"))?
+                        .ok_or_else(|| field("expected a string or an array of strings"))?;
+                    if p.issuers.is_empty() {
+                        return Err(field(EMPTY));
+                    }
                 }
                 "audiences" => {
                     p.audiences = strings(v)
-                        .ok_or_else(|| field("expected a string or an array of strings"))?
+                        .ok_or_else(|| field("expected a string or an array of strings"))?;
+                    if p.audiences.is_empty() {
+                        return Err(field(EMPTY));
+                    }
                 }
                 "algorithms" => {
                     let names =
@@ -294,6 +308,9 @@ impl Policy {
                 "subjects" => {
                     let pats =
                         strings(v).ok_or_else(|| field("expected an array of subject patterns"))?;
+                    if pats.is_empty() {
+                        return Err(field(EMPTY));
+                    }
                     p.subjects = pats.iter().map(|s| Pattern::new(s)).collect();
                 }
                 "claims" => {
@@ -304,11 +321,11 @@ impl Policy {
                         let allowed = match allowed {
                             Value::Array(a) if !a.is_empty() => a.clone(),
                             Value::Array(_) | Value::Object(_) | Value::Null => {
-                                return Err(err!(
-                                BadPolicy,
-                                "{prefix}claims.{}: expected a non-empty array of allowed values",
-                                crate::error::excerpt(path)
-                            ))
+                                return Err(Error::for_field(
+                                    ErrorCode::BadPolicy,
+                                    &alloc::format!("{prefix}claims.{path}"),
+                                    "expected a non-empty array of allowed values",
+                                ))
                             }
                             scalar => vec![scalar.clone()],
                         };
@@ -325,7 +342,7 @@ impl Policy {
                         .filter(|n| *n > 0)
                         .ok_or_else(|| field("expected a positive integer"))?;
                 }
-                _ if prefix.is_empty() => return Err(err!(BadPolicy, "{name}: unknown field")),
+                _ if prefix.is_empty() => return Err(field(&unknown_field_hint(name))),
                 _ => {}
             }
         }
@@ -368,6 +385,28 @@ impl Policy {
     }
 }
 
+/// Why an empty allow-list is refused, and what to write instead.
+const EMPTY: &str = "an empty list would accept any value; list at least one, or leave the field out to not check it";
+
+/// "unknown field", naming the field a user of jose or `jwt_authn` probably meant.
+fn unknown_field_hint(name: &str) -> String {
+    let meant = match name {
+        "issuer" | "iss" => Some("issuers"),
+        "audience" | "aud" => Some("audiences"),
+        "subject" | "sub" => Some("subjects"),
+        "algs" | "alg" | "algorithm" => Some("algorithms"),
+        "clock_skew" | "clockTolerance" | "clock_skew_secs" => Some("clock_skew_seconds"),
+        "max_token_age" | "maxTokenAge" => Some("max_token_age_seconds"),
+        "requiredClaims" => Some("required_claims"),
+        "maxTokenBytes" => Some("max_token_bytes"),
+        _ => None,
+    };
+    match meant {
+        Some(m) => alloc::format!("unknown field (did you mean \"{m}\"?)"),
+        None => alloc::format!("unknown field (known: {})", Policy::FIELDS.join(", ")),
+    }
+}
+
 fn strings(v: &Value) -> Option<Vec<String>> {
     match v {
         Value::String(s) => Some(vec![s.clone()]),
@@ -398,9 +437,13 @@ mod tests {
             (r#"{"claims": {"a.b": []}}"#, "claims.a.b"),
             (r#"{"max_token_bytes": 0}"#, "max_token_bytes"),
             (r#"{"audience": "x"}"#, "audience"),
+            (r#"{"issuers": []}"#, "issuers"),
+            (r#"{"audiences": []}"#, "audiences"),
+            (r#"{"subjects": []}"#, "subjects"),
         ] {
             let e = Policy::from_json(doc.as_bytes()).unwrap_err();
             assert_eq!(e.code(), ErrorCode::BadPolicy);
+            assert_eq!(e.field(), Some(field), "{doc}: {}", e.reason());
             assert!(e.reason().starts_with(field), "{doc}: {}", e.reason());
         }
     }

@@ -322,13 +322,14 @@ fn time_claim(map: &Map<String, Value>, name: &str) -> Result<Option<f64>, Error
         None => Ok(None),
         Some(Value::Number(n)) => match n.as_f64() {
             Some(t) if t.is_finite() && t >= 0.0 => Ok(Some(t)),
-            _ => Err(err!(InvalidClaim, "{name} must be a non-negative number")),
+            _ => Err(err!(InvalidClaim, "{name} must be a non-negative number").with_claim(name)),
         },
         Some(other) => Err(err!(
             InvalidClaim,
             "{name} is {}, not a number",
             json::kind(other)
-        )),
+        )
+        .with_claim(name)),
     }
 }
 
@@ -345,31 +346,39 @@ pub(crate) fn check_times(
     let iat = time_claim(map, "iat")?;
     match exp {
         Some(exp) if now >= exp + skew => {
-            return Err(err!(Expired, "token expired at {}", Secs(exp)))
+            return Err(err!(Expired, "token expired at {}", Secs(exp)).with_claim("exp"))
         }
-        None if policy.require_exp => return Err(err!(MissingClaim, "exp is required")),
+        None if policy.require_exp => {
+            return Err(err!(MissingClaim, "exp is required").with_claim("exp"))
+        }
         _ => {}
     }
     if let Some(nbf) = nbf {
         if now + skew < nbf {
-            return Err(err!(NotYetValid, "token is not valid before {}", Secs(nbf)));
+            return Err(
+                err!(NotYetValid, "token is not valid before {}", Secs(nbf)).with_claim("nbf")
+            );
         }
     }
     if let Some(max_age) = policy.max_token_age {
-        let iat = iat.ok_or_else(|| err!(MissingClaim, "iat is required by the max token age"))?;
+        let iat = iat.ok_or_else(|| {
+            err!(MissingClaim, "iat is required by the max token age").with_claim("iat")
+        })?;
         if now + skew < iat {
             return Err(err!(
                 NotYetValid,
                 "token was issued in the future ({})",
                 Secs(iat)
-            ));
+            )
+            .with_claim("iat"));
         }
         if now > iat + max_age as f64 + skew {
             return Err(err!(
                 TokenTooOld,
                 "token issued at {} is older than {max_age} s",
                 Secs(iat)
-            ));
+            )
+            .with_claim("iat"));
         }
     }
     Ok(())
@@ -380,11 +389,10 @@ fn check_claims(policy: &Policy, map: &Map<String, Value>, now: u64) -> Result<(
     for name in ["iss", "sub", "jti"] {
         if let Some(v) = map.get(name) {
             if !v.is_string() {
-                return Err(err!(
-                    InvalidClaim,
-                    "{name} is {}, not a string",
-                    json::kind(v)
-                ));
+                return Err(
+                    err!(InvalidClaim, "{name} is {}, not a string", json::kind(v))
+                        .with_claim(name),
+                );
             }
         }
     }
@@ -396,14 +404,15 @@ fn check_claims(policy: &Policy, map: &Map<String, Value>, now: u64) -> Result<(
                 .iter()
                 .map(Value::as_str)
                 .collect::<Option<Vec<&str>>>()
-                .ok_or_else(|| err!(InvalidClaim, "aud holds a non-string"))?,
+                .ok_or_else(|| err!(InvalidClaim, "aud holds a non-string").with_claim("aud"))?,
         ),
         Some(other) => {
             return Err(err!(
                 InvalidClaim,
                 "aud is {}, not a string or array",
                 json::kind(other)
-            ))
+            )
+            .with_claim("aud"))
         }
     };
     check_times(policy, map, now)?;
@@ -411,32 +420,31 @@ fn check_claims(policy: &Policy, map: &Map<String, Value>, now: u64) -> Result<(
         let iss = map
             .get("iss")
             .and_then(Value::as_str)
-            .ok_or_else(|| err!(MissingClaim, "iss is required"))?;
+            .ok_or_else(|| err!(MissingClaim, "iss is required").with_claim("iss"))?;
         if !policy.issuers.iter().any(|i| i == iss) {
-            return Err(err!(
-                BadIssuer,
-                "issuer \"{}\" is not accepted",
-                excerpt(iss)
-            ));
+            return Err(
+                err!(BadIssuer, "issuer \"{}\" is not accepted", excerpt(iss)).with_claim("iss"),
+            );
         }
     }
     if !policy.audiences.is_empty() {
-        let aud = aud.ok_or_else(|| err!(MissingClaim, "aud is required"))?;
+        let aud = aud.ok_or_else(|| err!(MissingClaim, "aud is required").with_claim("aud"))?;
         if !aud.iter().any(|a| policy.audiences.iter().any(|p| p == a)) {
-            return Err(err!(BadAudience, "no audience of the token is accepted"));
+            return Err(err!(BadAudience, "no audience of the token is accepted").with_claim("aud"));
         }
     }
     if !policy.subjects.is_empty() {
         let sub = map
             .get("sub")
             .and_then(Value::as_str)
-            .ok_or_else(|| err!(MissingClaim, "sub is required"))?;
+            .ok_or_else(|| err!(MissingClaim, "sub is required").with_claim("sub"))?;
         if !policy.subject_allowed(sub) {
             return Err(err!(
                 ClaimRuleFailed,
                 "subject \"{}\" is not allowed",
                 excerpt(sub)
-            ));
+            )
+            .with_claim("sub"));
         }
     }
     for path in &policy.required_claims {
@@ -445,7 +453,8 @@ fn check_claims(policy: &Policy, map: &Map<String, Value>, now: u64) -> Result<(
                 MissingClaim,
                 "{} is required (absent or ambiguous)",
                 excerpt(path)
-            ));
+            )
+            .with_claim(path.as_str()));
         }
     }
     if let Some((rule, present)) = policy.failing_rule(map) {
@@ -455,12 +464,14 @@ fn check_claims(policy: &Policy, map: &Map<String, Value>, now: u64) -> Result<(
                 "claim {} is not an allowed value",
                 excerpt(&rule.path)
             )
+            .with_claim(rule.path.as_str())
         } else {
             err!(
                 ClaimRuleFailed,
                 "claim {} is absent or ambiguous",
                 excerpt(&rule.path)
             )
+            .with_claim(rule.path.as_str())
         });
     }
     Ok(())

@@ -92,6 +92,16 @@ impl JwksCase {
     }
 }
 
+/// One policy-document vector: `Policy::from_json` either loads it or refuses it as
+/// `bad_policy` naming `field`.
+pub struct PolicyCase {
+    pub name: String,
+    pub about: String,
+    pub raw: String,
+    /// `None`: loads; `Some(field)`: refused as `bad_policy` with this field.
+    pub bad_field: Option<&'static str>,
+}
+
 /// Everything that goes into `corpus.json`.
 #[derive(Default)]
 pub struct Corpus {
@@ -99,6 +109,7 @@ pub struct Corpus {
     pub policies: Vec<(&'static str, J)>,
     pub cases: Vec<Case>,
     pub jwks_cases: Vec<JwksCase>,
+    pub policy_cases: Vec<PolicyCase>,
 }
 
 /// Every verdict a token can get from `verify`/`verify_jws`.
@@ -239,6 +250,22 @@ impl Corpus {
         self.jwks_cases.last_mut().expect("just pushed")
     }
 
+    /// Adds a policy case; `bad_field` is the field a refusal must name.
+    pub fn policy_case(
+        &mut self,
+        name: &str,
+        about: &str,
+        raw: &str,
+        bad_field: Option<&'static str>,
+    ) {
+        self.policy_cases.push(PolicyCase {
+            name: name.to_owned(),
+            about: about.to_owned(),
+            raw: raw.to_owned(),
+            bad_field,
+        });
+    }
+
     /// Internal consistency: unique names, known references and codes, full coverage.
     pub fn validate(&self) -> Result<(), String> {
         let mut names = BTreeSet::new();
@@ -304,6 +331,11 @@ impl Corpus {
                 reasons.insert(*reason);
             }
         }
+        for c in &self.policy_cases {
+            if !names.insert(c.name.as_str()) {
+                return Err(format!("duplicate case name {}", c.name));
+            }
+        }
         for code in JWKS_CODES {
             if !seen.contains(code) {
                 return Err(format!("no JWKS case expects {code}"));
@@ -321,6 +353,29 @@ impl Corpus {
     pub fn to_json(&self) -> J {
         let cases = self.cases.iter().map(case_json).collect();
         let jwks_cases = self.jwks_cases.iter().map(jwks_case_json).collect();
+        let policy_cases = self
+            .policy_cases
+            .iter()
+            .map(|c| {
+                let mut j = obj([
+                    ("name", s(&c.name)),
+                    ("about", s(&c.about)),
+                    ("policy_raw", s(&c.raw)),
+                    (
+                        "expect",
+                        s(if c.bad_field.is_some() {
+                            "bad_policy"
+                        } else {
+                            "ok"
+                        }),
+                    ),
+                ]);
+                if let Some(f) = c.bad_field {
+                    j.push("field", s(f));
+                }
+                j
+            })
+            .collect();
         obj([
             ("version", n(1)),
             (
@@ -343,6 +398,7 @@ impl Corpus {
             ),
             ("cases", J::Arr(cases)),
             ("jwks_cases", J::Arr(jwks_cases)),
+            ("policy_cases", J::Arr(policy_cases)),
         ])
     }
 }

@@ -6,6 +6,7 @@ mod claims;
 mod eks;
 mod jwks_docs;
 mod keysel;
+mod policy_docs;
 mod rfc;
 mod signature;
 mod structure;
@@ -36,6 +37,7 @@ pub fn build(k: &Keys) -> Corpus {
     eks::cases(&mut c, k);
     rfc::cases(&mut c, k);
     jwks_docs::cases(&mut c, k);
+    policy_docs::cases(&mut c);
     c
 }
 
