@@ -53,6 +53,9 @@ pub enum ErrorCode {
     BadPolicy,
     /// An OpenID Connect discovery document is unusable.
     BadDiscovery,
+    /// Fetching the key set (or the discovery document) failed: the network, the
+    /// status, or a document that did not load; no keys were fetched yet.
+    JwksFetchFailed,
     /// The request carries no token (hosts report this; the core never sees such a request).
     MissingToken,
     /// The request carries more than one token (RFC 6750 §2: exactly one method).
@@ -89,6 +92,7 @@ impl ErrorCode {
             ErrorCode::JwksTooManyKeys => "jwks_too_many_keys",
             ErrorCode::BadPolicy => "bad_policy",
             ErrorCode::BadDiscovery => "bad_discovery",
+            ErrorCode::JwksFetchFailed => "jwks_fetch_failed",
             ErrorCode::MissingToken => "missing_token",
             ErrorCode::MultipleTokens => "multiple_tokens",
         }
@@ -118,6 +122,7 @@ impl ErrorCode {
         ErrorCode::JwksTooManyKeys,
         ErrorCode::BadPolicy,
         ErrorCode::BadDiscovery,
+        ErrorCode::JwksFetchFailed,
         ErrorCode::MissingToken,
         ErrorCode::MultipleTokens,
     ];

@@ -28,6 +28,7 @@ mod bearer;
 mod cache;
 mod claims;
 pub mod discovery;
+pub mod duration;
 mod error;
 mod host_rsa;
 mod json;

@@ -239,6 +239,7 @@ fn the_corpus_covers_every_verdict() {
     let not_vectors = [
         ErrorCode::BadPolicy,
         ErrorCode::BadDiscovery,
+        ErrorCode::JwksFetchFailed,
         ErrorCode::MissingToken,
         ErrorCode::MultipleTokens,
     ];
