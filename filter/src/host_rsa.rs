@@ -120,8 +120,8 @@ mod tests {
     #[test]
     fn spki_matches_the_rsa_crate() {
         for (bits, pem) in [
-            (2048, include_str!("../../tests/vectors/keys/main.pem")),
-            (4096, include_str!("../../tests/vectors/keys/rsa4096.pem")),
+            (2048, include_str!("../tests/data/main.pem")),
+            (4096, include_str!("../tests/data/rsa4096.pem")),
         ] {
             let public = rsa::RsaPrivateKey::from_pkcs8_pem(pem)
                 .unwrap()

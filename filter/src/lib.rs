@@ -6,7 +6,7 @@
 //!
 //! ```
 //! use jwtgate::{KeySet, Policy, Verifier};
-//! # let jwks = include_bytes!("../../tests/vectors/keys/rfc7515-a2.jwks.json");
+//! # let jwks = include_bytes!("../tests/data/rfc7515-a2.jwks.json");
 //! let keys = KeySet::from_jwks(jwks)?;
 //! let policy = Policy::new().issuer("joe").require_exp(false);
 //! let verifier = Verifier::new(keys, policy).with_cache(1000);

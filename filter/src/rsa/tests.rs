@@ -169,7 +169,7 @@ fn rfc7515_appendix_a2() {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine as _;
     let jwks: serde_json::Value = serde_json::from_str(include_str!(
-        "../../../tests/vectors/keys/rfc7515-a2.jwks.json"
+        "../../tests/data/rfc7515-a2.jwks.json"
     ))
     .unwrap();
     let field = |name: &str| {
