@@ -168,10 +168,8 @@ fn hostile_signatures_never_panic() {
 fn rfc7515_appendix_a2() {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine as _;
-    let jwks: serde_json::Value = serde_json::from_str(include_str!(
-        "../../tests/data/rfc7515-a2.jwks.json"
-    ))
-    .unwrap();
+    let jwks: serde_json::Value =
+        serde_json::from_str(include_str!("../../tests/data/rfc7515-a2.jwks.json")).unwrap();
     let field = |name: &str| {
         URL_SAFE_NO_PAD
             .decode(jwks["keys"][0][name].as_str().unwrap())
