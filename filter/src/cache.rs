@@ -38,28 +38,21 @@ impl TokenCache {
         (self.hits, self.misses)
     }
 
-    /// The cached verdict, or the token's hash for [`TokenCache::insert`] on a miss
-    /// (so a miss hashes the token once).
-    pub(crate) fn get(&mut self, token: &str) -> Result<Verified, u64> {
-        let h = hash(token.as_bytes());
+    /// The cached verdict for `token`, whose [`hash`] is `h`.
+    pub(crate) fn get(&mut self, h: u64, token: &str) -> Option<Verified> {
         let found = self
             .buckets
             .get(&h)
             .and_then(|b| b.iter().find(|(t, _)| same(t.as_bytes(), token.as_bytes())))
             .map(|(_, v)| v.clone());
-        match found {
-            Some(v) => {
-                self.hits = self.hits.saturating_add(1);
-                Ok(v)
-            }
-            None => {
-                self.misses = self.misses.saturating_add(1);
-                Err(h)
-            }
+        match &found {
+            Some(_) => self.hits = self.hits.saturating_add(1),
+            None => self.misses = self.misses.saturating_add(1),
         }
+        found
     }
 
-    /// Inserts a verified token under the hash [`TokenCache::get`] returned.
+    /// Inserts a verified token under its [`hash`].
     pub(crate) fn insert(&mut self, h: u64, token: &str, verified: Verified) {
         if self.capacity == 0 {
             return;
@@ -87,7 +80,7 @@ impl TokenCache {
 
 /// A multiply-rotate hash taking 8 bytes per step (FNV-1a's dependent multiply per byte
 /// cost ~3.4 ns per token byte in wasm). Only picks the bucket: collisions cost a compare.
-fn hash(bytes: &[u8]) -> u64 {
+pub(crate) fn hash(bytes: &[u8]) -> u64 {
     const K: u64 = 0x517c_c1b7_2722_0a95;
     let mut h = bytes.len() as u64;
     let mut chunks = bytes.chunks_exact(8);

@@ -13,9 +13,10 @@ use crate::token::{self, Compact, Header};
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::cell::RefCell;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256, Sha384, Sha512};
+use spin::mutex::SpinMutex;
+use spin::RwLock;
 
 /// Most keys one token is tried against: a token without `kid` (or a `kid` shared by
 /// several keys) costs at most this many RSA operations.
@@ -65,7 +66,7 @@ pub struct Jws {
 ///
 /// ```
 /// use jwtgate::{KeySet, Policy, Verifier, ErrorCode};
-/// # let jwks = include_bytes!("../../tests/vectors/keys/rfc7515-a2.jwks.json");
+/// # let jwks = include_bytes!("../tests/data/rfc7515-a2.jwks.json");
 /// let keys = KeySet::from_jwks(jwks).unwrap();
 /// let verifier = Verifier::new(keys, Policy::new());
 /// // RFC 7515 Appendix A.2: RS256, no kid, exp in March 2011.
@@ -74,18 +75,47 @@ pub struct Jws {
 /// assert_eq!(err.code(), ErrorCode::Expired);
 /// assert!(verifier.verify_jws(token).is_ok());
 /// ```
+///
+/// `Send + Sync`: share one verifier between threads (an `Arc<Verifier>`); every method
+/// takes `&self`, including [`Verifier::set_keys`]. Readers never wait on a cache lock
+/// (a busy cache shard is skipped, not awaited), and a key replacement holds its lock
+/// only for a pointer swap.
 #[derive(Debug)]
 pub struct Verifier {
-    keys: KeySet,
+    /// The key set and its generation; read for an `Arc` clone per token.
+    keys: RwLock<(Arc<KeySet>, u64)>,
     policy: Policy,
-    cache: Option<RefCell<TokenCache>>,
+    cache: Option<Cache>,
+}
+
+/// The verified-token cache in shards, each with the key generation its entries were
+/// verified under: an entry never outlives the keys that verified it.
+#[derive(Debug)]
+struct Cache {
+    shards: Vec<SpinMutex<Shard>>,
+}
+
+#[derive(Debug)]
+struct Shard {
+    generation: u64,
+    tokens: TokenCache,
+}
+
+/// Shards for a cache of `entries`: one in wasm (single-threaded: exact FIFO capacity),
+/// up to 8 natively so threads rarely meet on one lock.
+fn shard_count(entries: usize) -> usize {
+    if cfg!(target_family = "wasm") {
+        1
+    } else {
+        (entries / 64).clamp(1, 8)
+    }
 }
 
 impl Verifier {
     /// A verifier with no cache.
     pub fn new(keys: KeySet, policy: Policy) -> Verifier {
         Verifier {
-            keys,
+            keys: RwLock::new((Arc::new(keys), 0)),
             policy,
             cache: None,
         }
@@ -96,21 +126,34 @@ impl Verifier {
     /// token's `exp` (time claims are re-checked on every hit), and are dropped when
     /// the keys change.
     pub fn with_cache(mut self, entries: usize) -> Verifier {
-        self.cache = (entries > 0).then(|| RefCell::new(TokenCache::new(entries)));
+        self.cache = (entries > 0).then(|| {
+            let n = shard_count(entries);
+            let generation = self.keys.read().1;
+            Cache {
+                shards: (0..n)
+                    .map(|_| {
+                        SpinMutex::new(Shard {
+                            generation,
+                            tokens: TokenCache::new(entries.div_ceil(n)),
+                        })
+                    })
+                    .collect(),
+            }
+        });
         self
     }
 
-    /// Replaces the key set (and empties the cache).
-    pub fn set_keys(&mut self, keys: KeySet) {
-        self.keys = keys;
-        if let Some(cache) = &mut self.cache {
-            cache.get_mut().clear();
-        }
+    /// Replaces the key set. Cached verdicts of the old keys are never served again;
+    /// verifications already under way finish with the keys they started with.
+    pub fn set_keys(&self, keys: KeySet) {
+        let mut current = self.keys.write();
+        let generation = current.1.wrapping_add(1);
+        *current = (Arc::new(keys), generation);
     }
 
     /// The current key set.
-    pub fn keys(&self) -> &KeySet {
-        &self.keys
+    pub fn keys(&self) -> Arc<KeySet> {
+        self.keys.read().0.clone()
     }
 
     /// The policy.
@@ -120,10 +163,13 @@ impl Verifier {
 
     /// Cache hits and misses so far (both 0 without a cache).
     pub fn cache_stats(&self) -> (u64, u64) {
-        match self.cache.as_ref().and_then(|c| c.try_borrow().ok()) {
-            Some(c) => c.stats(),
-            None => (0, 0),
-        }
+        self.cache
+            .iter()
+            .flat_map(|c| c.shards.iter())
+            .fold((0, 0), |(h, m), s| {
+                let (sh, sm) = s.lock().tokens.stats();
+                (h.saturating_add(sh), m.saturating_add(sm))
+            })
     }
 
     /// Verifies a compact JWT at time `now` (seconds since the Unix epoch): structure,
@@ -149,30 +195,48 @@ impl Verifier {
         now: u64,
         host: Option<&dyn HostRsa>,
     ) -> Result<Verified, Error> {
-        let cache = self.cache.as_ref().and_then(|c| c.try_borrow_mut().ok());
-        if let Some(mut cache) = cache {
-            let h = match cache.get(token) {
-                Ok(hit) => {
-                    check_times(&self.policy, hit.claims().as_map(), now)?;
-                    return Ok(hit);
-                }
-                Err(h) => h,
-            };
-            let verified = self.verify_uncached(token, now, host)?;
-            cache.insert(h, token, verified.clone());
-            return Ok(verified);
+        let (keys, generation) = {
+            let k = self.keys.read();
+            (k.0.clone(), k.1)
+        };
+        let Some(cache) = &self.cache else {
+            return self.verify_uncached(&keys, token, now, host);
+        };
+        let h = crate::cache::hash(token.as_bytes());
+        let shard = cache
+            .shards
+            .get(usize::try_from(h >> 32).unwrap_or(0) % cache.shards.len().max(1));
+        // A shard another thread holds is skipped, never waited for.
+        if let Some(mut s) = shard.and_then(SpinMutex::try_lock) {
+            if s.generation != generation {
+                s.tokens.clear();
+                s.generation = generation;
+            }
+            if let Some(hit) = s.tokens.get(h, token) {
+                drop(s);
+                check_times(&self.policy, hit.claims().as_map(), now)?;
+                return Ok(hit);
+            }
         }
-        self.verify_uncached(token, now, host)
+        let verified = self.verify_uncached(&keys, token, now, host)?;
+        if let Some(mut s) = shard.and_then(SpinMutex::try_lock) {
+            // Keys replaced meanwhile: the entry would belong to the old generation.
+            if s.generation == generation {
+                s.tokens.insert(h, token, verified.clone());
+            }
+        }
+        Ok(verified)
     }
 
     fn verify_uncached(
         &self,
+        keys: &KeySet,
         token: &str,
         now: u64,
         host: Option<&dyn HostRsa>,
     ) -> Result<Verified, Error> {
         let compact = token::parse(token, &self.policy)?;
-        self.check_signature(&compact, host)?;
+        check_signature(keys, &compact, host)?;
         let payload = b64::decode(compact.payload_b64)
             .ok_or_else(|| err!(Malformed, "payload is not canonical base64url"))?;
         let map = json::parse_object(&payload).map_err(|e| err!(Malformed, "payload: {e}"))?;
@@ -192,7 +256,7 @@ impl Verifier {
     /// no claim or time rule applies. The algorithm allow-list and size cap still do.
     pub fn verify_jws(&self, token: &str) -> Result<Jws, Error> {
         let compact = token::parse(token, &self.policy)?;
-        self.check_signature(&compact, None)?;
+        check_signature(&self.keys(), &compact, None)?;
         let payload = b64::decode(compact.payload_b64)
             .ok_or_else(|| err!(Malformed, "payload is not canonical base64url"))?;
         Ok(Jws {
@@ -200,102 +264,107 @@ impl Verifier {
             payload,
         })
     }
+}
 
-    fn check_signature(&self, c: &Compact<'_>, host: Option<&dyn HostRsa>) -> Result<(), Error> {
-        let alg = c.header.alg;
-        let usable = |k: &&Key| k.alg.is_none_or(|a| a == alg);
-        // At most MAX_CANDIDATES keys are tried: a fixed array, no allocation per token.
-        let mut slots: [Option<&Key>; MAX_CANDIDATES] = [None; MAX_CANDIDATES];
-        let mut found = 0usize;
-        let mut total = 0usize;
-        for key in self.keys.keys.iter().filter(usable) {
-            let wanted = match (&c.header.kid, &key.kid) {
-                (Some(want), Some(have)) => want == have,
-                (Some(_), None) => false,
-                (None, _) => true,
-            };
-            if wanted {
-                total += 1;
-                if let Some(slot) = slots.get_mut(found) {
-                    *slot = Some(key);
-                    found += 1;
-                }
+/// Key selection and the signature check against `keys`.
+fn check_signature(
+    keys: &KeySet,
+    c: &Compact<'_>,
+    host: Option<&dyn HostRsa>,
+) -> Result<(), Error> {
+    let alg = c.header.alg;
+    let usable = |k: &&Key| k.alg.is_none_or(|a| a == alg);
+    // At most MAX_CANDIDATES keys are tried: a fixed array, no allocation per token.
+    let mut slots: [Option<&Key>; MAX_CANDIDATES] = [None; MAX_CANDIDATES];
+    let mut found = 0usize;
+    let mut total = 0usize;
+    for key in keys.keys.iter().filter(usable) {
+        let wanted = match (&c.header.kid, &key.kid) {
+            (Some(want), Some(have)) => want == have,
+            (Some(_), None) => false,
+            (None, _) => true,
+        };
+        if wanted {
+            total += 1;
+            if let Some(slot) = slots.get_mut(found) {
+                *slot = Some(key);
+                found += 1;
             }
         }
-        let candidates = slots.get(..found).unwrap_or_default();
-        if candidates.is_empty() {
-            return Err(match &c.header.kid {
-                Some(kid) => match self.keys.skipped_kid(kid) {
-                    Some(s) => err!(
-                        UnknownKid,
-                        "kid \"{}\" names a skipped key ({}: {})",
-                        excerpt(kid),
-                        s.reason,
-                        s.detail
-                    ),
-                    None if self.keys.contains_kid(kid) => {
-                        err!(
-                            UnknownKid,
-                            "kid \"{}\" has no key usable with {}",
-                            excerpt(kid),
-                            alg.name()
-                        )
-                    }
-                    None => err!(UnknownKid, "no key has kid \"{}\"", excerpt(kid)),
-                },
-                None => err!(
+    }
+    let candidates = slots.get(..found).unwrap_or_default();
+    if candidates.is_empty() {
+        return Err(match &c.header.kid {
+            Some(kid) => match keys.skipped_kid(kid) {
+                Some(s) => err!(
                     UnknownKid,
-                    "token has no kid and no key is usable with {}",
-                    alg.name()
+                    "kid \"{}\" names a skipped key ({}: {})",
+                    excerpt(kid),
+                    s.reason,
+                    s.detail
                 ),
-            });
-        }
-        if total > MAX_CANDIDATES && c.header.kid.is_none() {
-            return Err(err!(
-                UnknownKid,
-                "token has no kid and {total} keys could match; at most {MAX_CANDIDATES} are tried"
-            ));
-        }
-        // Hashed only when the core's engine runs: a host check hashes the input itself.
-        let mut digest = [0u8; 64];
-        let mut hashed: Option<(Hash, usize)> = None;
-        let mut wrong_length = 0usize;
-        for key in candidates.iter().flatten() {
-            if c.signature.len() != key.rsa.modulus_len() {
-                wrong_length += 1;
-                continue;
-            }
-            if let Some(verdict) =
-                host.and_then(|h| h.verify(&key.host_view(), alg, c.signing_input, &c.signature))
-            {
-                if verdict {
-                    return Ok(());
+                None if keys.contains_kid(kid) => {
+                    err!(
+                        UnknownKid,
+                        "kid \"{}\" has no key usable with {}",
+                        excerpt(kid),
+                        alg.name()
+                    )
                 }
-                continue;
-            }
-            let (hash, len) =
-                *hashed.get_or_insert_with(|| hash_into(alg, c.signing_input, &mut digest));
-            if key
-                .rsa
-                .verify_pkcs1v15(hash, digest.get(..len).unwrap_or_default(), &c.signature)
-            {
+                None => err!(UnknownKid, "no key has kid \"{}\"", excerpt(kid)),
+            },
+            None => err!(
+                UnknownKid,
+                "token has no kid and no key is usable with {}",
+                alg.name()
+            ),
+        });
+    }
+    if total > MAX_CANDIDATES && c.header.kid.is_none() {
+        return Err(err!(
+            UnknownKid,
+            "token has no kid and {total} keys could match; at most {MAX_CANDIDATES} are tried"
+        ));
+    }
+    // Hashed only when the core's engine runs: a host check hashes the input itself.
+    let mut digest = [0u8; 64];
+    let mut hashed: Option<(Hash, usize)> = None;
+    let mut wrong_length = 0usize;
+    for key in candidates.iter().flatten() {
+        if c.signature.len() != key.rsa.modulus_len() {
+            wrong_length += 1;
+            continue;
+        }
+        if let Some(verdict) =
+            host.and_then(|h| h.verify(&key.host_view(), alg, c.signing_input, &c.signature))
+        {
+            if verdict {
                 return Ok(());
             }
+            continue;
         }
-        if wrong_length == candidates.len() {
-            return Err(err!(
-                BadSignature,
-                "signature is {} bytes, the key's modulus is {}",
-                c.signature.len(),
-                candidates
-                    .iter()
-                    .flatten()
-                    .next()
-                    .map_or(0, |k| k.rsa.modulus_len())
-            ));
+        let (hash, len) =
+            *hashed.get_or_insert_with(|| hash_into(alg, c.signing_input, &mut digest));
+        if key
+            .rsa
+            .verify_pkcs1v15(hash, digest.get(..len).unwrap_or_default(), &c.signature)
+        {
+            return Ok(());
         }
-        Err(err!(BadSignature, "signature does not verify"))
     }
+    if wrong_length == candidates.len() {
+        return Err(err!(
+            BadSignature,
+            "signature is {} bytes, the key's modulus is {}",
+            c.signature.len(),
+            candidates
+                .iter()
+                .flatten()
+                .next()
+                .map_or(0, |k| k.rsa.modulus_len())
+        ));
+    }
+    Err(err!(BadSignature, "signature does not verify"))
 }
 
 /// Hashes the signing input with the algorithm's hash into `out`; returns the hash and its length.
