@@ -10,7 +10,11 @@ use jwtgate::Error;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Location {
     Header(String),
+    /// A header left as it is: `Authorization` with the scheme spelled other than `Bearer `
+    /// (`jwt_authn` does not see a token there and forwards the header unchanged).
+    KeptHeader(String),
     Param(String),
+    /// Cookies are never cut out: `jwt_authn` forwards the `Cookie` header unchanged.
     Cookie(String),
 }
 
@@ -41,15 +45,28 @@ pub fn extract(sources: &[Source], headers: &[impl Header]) -> Result<Option<Fou
     };
     for source in sources {
         match source {
-            Source::Header { name, value_prefix } => {
+            Source::Header {
+                name,
+                value_prefix,
+                rfc6750,
+            } => {
                 for h in headers
                     .iter()
                     .filter(|h| h.name().eq_ignore_ascii_case(name))
                 {
-                    if let Some(token) = from_header(name, value_prefix, h.value())? {
+                    let found = if *rfc6750 {
+                        from_authorization(h.value())?
+                    } else {
+                        from_header(value_prefix, h.value()).map(|t| (t, true))
+                    };
+                    if let Some((token, exact)) = found {
                         put(Found {
                             token,
-                            location: Location::Header(name.clone()),
+                            location: if exact {
+                                Location::Header(name.clone())
+                            } else {
+                                Location::KeptHeader(name.clone())
+                            },
                         })?;
                     }
                 }
@@ -63,14 +80,13 @@ pub fn extract(sources: &[Source], headers: &[impl Header]) -> Result<Option<Fou
                     .flat_map(|q| q.split('&'))
                     .filter_map(|kv| kv.split_once('='))
                 {
+                    // An empty value is a present token that fails (`malformed`), as in
+                    // `jwt_authn`; it is not "no token".
                     if percent_decode(k).as_deref() == Some(param.as_str()) {
-                        let token = percent_decode(v).unwrap_or_default();
-                        if !token.is_empty() {
-                            put(Found {
-                                token,
-                                location: Location::Param(param.clone()),
-                            })?;
-                        }
+                        put(Found {
+                            token: percent_decode(v).unwrap_or_default(),
+                            location: Location::Param(param.clone()),
+                        })?;
                     }
                 }
             }
@@ -94,19 +110,29 @@ pub fn extract(sources: &[Source], headers: &[impl Header]) -> Result<Option<Fou
     Ok(found)
 }
 
-fn from_header(name: &str, prefix: &str, value: &str) -> Result<Option<String>, ExtractError> {
-    if name == "authorization" && prefix.trim_end().eq_ignore_ascii_case("bearer") {
-        return match jwtgate::bearer_token(value) {
-            Ok(t) => Ok(t.map(str::to_owned)),
-            Err(e) => Err(ExtractError::Malformed(e)),
-        };
+/// The default location, `Authorization: Bearer <token>`, by RFC 6750: the scheme is
+/// case-insensitive and the token must be a `b64token`; another scheme is no token, and so is
+/// `Bearer` with nothing after it (HTTP drops the trailing space of `Bearer `; `jwt_authn`
+/// sees no token there either). The flag is false when the scheme is not spelled exactly
+/// `Bearer`: the header is then left in the request, as `jwt_authn` leaves it.
+fn from_authorization(value: &str) -> Result<Option<(String, bool)>, ExtractError> {
+    let v = value.trim_matches([' ', '\t']);
+    if v.eq_ignore_ascii_case("bearer") {
+        return Ok(None);
     }
-    let rest = match value.get(..prefix.len()) {
-        Some(head) if head.eq_ignore_ascii_case(prefix) => value.get(prefix.len()..).unwrap_or(""),
-        _ => return Ok(None),
-    };
+    match jwtgate::bearer_token(value) {
+        Ok(Some(t)) => Ok(Some((t.to_owned(), value.starts_with("Bearer ")))),
+        Ok(None) => Ok(None),
+        Err(e) => Err(ExtractError::Malformed(e)),
+    }
+}
+
+/// A configured header: the token follows `prefix`, matched case-sensitively (as
+/// `jwt_authn` does); a value without the prefix is no token.
+fn from_header(prefix: &str, value: &str) -> Option<String> {
+    let rest = value.strip_prefix(prefix)?;
     let token = rest.trim_matches([' ', '\t']);
-    Ok((!token.is_empty()).then(|| token.to_owned()))
+    (!token.is_empty()).then(|| token.to_owned())
 }
 
 /// The first value of a header.
@@ -187,19 +213,48 @@ mod tests {
             Source::Header {
                 name: "authorization".into(),
                 value_prefix: "Bearer ".into(),
+                rfc6750: true,
             },
             Source::Param("access_token".into()),
         ]
     }
 
     #[test]
-    fn bearer_scheme_is_case_insensitive() {
+    fn bearer_scheme_is_case_insensitive_and_kept_unless_spelled_bearer() {
         let got = extract(
             &defaults(),
             &h(&[(":path", "/"), ("authorization", "bEaReR a.b.c")]),
         )
         .unwrap();
-        assert_eq!(got.map(|f| f.token), Some("a.b.c".to_owned()));
+        assert_eq!(
+            got,
+            Some(Found {
+                token: "a.b.c".into(),
+                location: Location::KeptHeader("authorization".into())
+            })
+        );
+        let got = extract(
+            &defaults(),
+            &h(&[(":path", "/"), ("authorization", "Bearer a.b.c")]),
+        )
+        .unwrap();
+        assert_eq!(
+            got.map(|f| f.location),
+            Some(Location::Header("authorization".into()))
+        );
+    }
+
+    #[test]
+    fn empty_bearer_is_missing_and_empty_param_is_a_token() {
+        for v in ["Bearer", "Bearer ", "bearer  ", "Bearer\t"] {
+            assert_eq!(
+                extract(&defaults(), &h(&[(":path", "/"), ("authorization", v)])),
+                Ok(None),
+                "{v:?}"
+            );
+        }
+        let got = extract(&defaults(), &h(&[(":path", "/x?access_token=")])).unwrap();
+        assert_eq!(got.map(|f| f.token), Some(String::new()));
     }
 
     #[test]
@@ -256,6 +311,7 @@ mod tests {
             Source::Header {
                 name: "x-token".into(),
                 value_prefix: "JWT ".into(),
+                rfc6750: false,
             },
         ];
         let got = extract(&sources, &h(&[("cookie", "a=1; jwt=x.y.z")])).unwrap();
@@ -263,8 +319,10 @@ mod tests {
             got.map(|f| f.location),
             Some(Location::Cookie("jwt".into()))
         );
-        let got = extract(&sources, &h(&[("x-token", "jwt x.y.z")])).unwrap();
+        // An explicit prefix is matched case-sensitively, as jwt_authn does.
+        let got = extract(&sources, &h(&[("x-token", "JWT x.y.z")])).unwrap();
         assert_eq!(got.map(|f| f.token), Some("x.y.z".into()));
+        assert_eq!(extract(&sources, &h(&[("x-token", "jwt x.y.z")])), Ok(None));
         assert_eq!(
             extract(&sources, &h(&[("x-token", "Other x.y.z")])),
             Ok(None)

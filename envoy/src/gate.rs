@@ -2,7 +2,7 @@
 //! provider's token, verify it with the core, and evaluate the requirement. The glue feeds
 //! in the request headers and the time, and carries out the outcome.
 
-use crate::config::{Config, KeySource};
+use crate::config::{Config, KeySource, RouteConfig};
 use crate::extract::{self, ExtractError, Found};
 use crate::respond::Denial;
 use crate::rules::{self, Decision, Status};
@@ -41,7 +41,8 @@ impl Gate {
             .iter()
             .map(|p| match &p.keys {
                 KeySource::Local(keys) => Some(
-                    Verifier::new(keys.clone(), p.policy.clone()).with_cache(config.cache_size),
+                    Verifier::new(keys.clone(), p.policy.clone())
+                        .with_cache(p.cache_size.unwrap_or(config.cache_size)),
                 ),
                 KeySource::Remote(_) => None,
             })
@@ -60,8 +61,10 @@ impl Gate {
         match slot {
             Some(v) => v.set_keys(keys),
             None => {
-                *slot =
-                    Some(Verifier::new(keys, p.policy.clone()).with_cache(self.config.cache_size))
+                *slot = Some(
+                    Verifier::new(keys, p.policy.clone())
+                        .with_cache(p.cache_size.unwrap_or(self.config.cache_size)),
+                )
             }
         }
     }
@@ -79,12 +82,19 @@ impl Gate {
             .fold((0, 0), |(h, m), (a, b)| (h + a, m + b))
     }
 
-    /// Decides a request. `may_wait` is false on the second pass after a refetch. `rsa` is
-    /// the host's native RSA check, used unless the configuration turned it off (it
-    /// answers `None` when it cannot tell, and the core's engine decides).
+    /// Whether `check` needs the request's route name (some route is configured by name).
+    pub fn needs_route_name(&self) -> bool {
+        !self.config.per_route.is_empty()
+    }
+
+    /// Decides a request. `route` is Envoy's route name, when `needs_route_name`. `may_wait`
+    /// is false on the second pass after a refetch. `rsa` is the host's native RSA check,
+    /// used unless the configuration turned it off (it answers `None` when it cannot tell,
+    /// and the core's engine decides).
     pub fn check(
         &self,
         headers: &[impl Header],
+        route: Option<&str>,
         now: u64,
         may_wait: bool,
         rsa: &dyn HostRsa,
@@ -93,13 +103,25 @@ impl Gate {
             return Outcome::Allow(Vec::new());
         }
         let now = self.config.fixed_now.unwrap_or(now);
-        let path = extract::header(headers, ":path").unwrap_or("/");
-        let Some(req) = rules::requirement_for(&self.config.rules, path) else {
+        // A route configured by name is decided by that entry alone, as jwt_authn's
+        // per-route configuration overrides its rules.
+        let req = match route.and_then(|r| self.config.per_route.get(r)) {
+            Some(RouteConfig::Disabled) => None,
+            Some(RouteConfig::Requires(r)) => Some(r),
+            None => {
+                let path = extract::header(headers, ":path").unwrap_or("/");
+                rules::requirement_for(&self.config.rules, path)
+            }
+        };
+        let Some(req) = req else {
             return Outcome::Allow(Vec::new());
         };
         let n = self.config.providers.len();
         let mut memo: Vec<Option<Verdict>> = vec![None; n];
-        let decision = rules::evaluate(req, n, &mut |i| {
+        // allow_missing and allow_missing_or_failed look at the configured providers only,
+        // not at those derived for provider_and_audiences.
+        let configured = self.config.configured_providers;
+        let decision = rules::evaluate(req, configured, &mut |i| {
             if let Some(Some((s, _, _))) = memo.get(i) {
                 return *s;
             }
@@ -174,6 +196,11 @@ impl Gate {
                 ),
                 Err(e) if e.code() == ErrorCode::UnknownKid && remote && may_wait => {
                     (Status::Pending, None, None)
+                }
+                // jwt_authn answers 403 to a token without `aud` under an audience check, as
+                // to one with the wrong `aud`.
+                Err(e) if e.code() == ErrorCode::MissingClaim && e.claim() == Some("aud") => {
+                    (Status::Failed, None, Some(Denial::Forbidden(e.code())))
                 }
                 Err(e) => {
                     log::debug!("provider {}: {}", p.name, e);
@@ -277,6 +304,18 @@ mod tests {
         h
     }
 
+    impl Gate {
+        fn check_(
+            &self,
+            h: &[(String, String)],
+            now: u64,
+            wait: bool,
+            rsa: &dyn HostRsa,
+        ) -> Outcome {
+            self.check(h, None, now, wait, rsa)
+        }
+    }
+
     const RULES: &str = r#"[{"match": {"prefix": "/public"}}, {"match": {"prefix": "/"}, "requires": {"provider_name": "joe"}}]"#;
 
     #[test]
@@ -284,18 +323,18 @@ mod tests {
         let g = gate("", RULES);
         let bearer = format!("Bearer {TOKEN}");
         assert!(
-            matches!(g.check(&req("/", Some(&bearer)), 1_300_819_000, true, &NoNative), Outcome::Allow(a) if a.len() == 1)
+            matches!(g.check_(&req("/", Some(&bearer)), 1_300_819_000, true, &NoNative), Outcome::Allow(a) if a.len() == 1)
         );
         assert!(matches!(
-            g.check(&req("/", Some(&bearer)), 1_400_000_000, true, &NoNative),
+            g.check_(&req("/", Some(&bearer)), 1_400_000_000, true, &NoNative),
             Outcome::Deny(Denial::Invalid(ErrorCode::Expired))
         ));
         assert!(matches!(
-            g.check(&req("/", None), 0, true, &NoNative),
+            g.check_(&req("/", None), 0, true, &NoNative),
             Outcome::Deny(Denial::Missing)
         ));
         assert!(
-            matches!(g.check(&req("/public/x", None), 0, true, &NoNative), Outcome::Allow(a) if a.is_empty())
+            matches!(g.check_(&req("/public/x", None), 0, true, &NoNative), Outcome::Allow(a) if a.is_empty())
         );
     }
 
@@ -306,7 +345,10 @@ mod tests {
         h[1].1 = "OPTIONS".into();
         h.push(("origin".into(), "https://a.example".into()));
         h.push(("access-control-request-method".into(), "POST".into()));
-        assert!(matches!(g.check(&h, 0, true, &NoNative), Outcome::Allow(_)));
+        assert!(matches!(
+            g.check_(&h, 0, true, &NoNative),
+            Outcome::Allow(_)
+        ));
     }
 
     #[test]
@@ -315,7 +357,7 @@ mod tests {
             r#","claims": {"http://example.com/is_root": [false]}"#,
             RULES,
         );
-        let out = g.check(
+        let out = g.check_(
             &req("/", Some(&format!("Bearer {TOKEN}"))),
             1_300_819_000,
             true,
@@ -340,7 +382,7 @@ mod tests {
         });
         let no = fixed(Some(false));
         assert!(matches!(
-            g.check(&h, at, true, &no),
+            g.check_(&h, at, true, &no),
             Outcome::Deny(Denial::Invalid(ErrorCode::BadSignature))
         ));
         let calls = no.calls.borrow();
@@ -357,11 +399,11 @@ mod tests {
         );
         assert_eq!(*sig_len, 256);
         assert!(matches!(
-            g.check(&h, at, true, &fixed(None)),
+            g.check_(&h, at, true, &fixed(None)),
             Outcome::Allow(_)
         ));
         assert!(matches!(
-            g.check(&h, at, true, &fixed(Some(true))),
+            g.check_(&h, at, true, &fixed(Some(true))),
             Outcome::Allow(_)
         ));
 
@@ -371,7 +413,7 @@ mod tests {
             ..g.config
         });
         let no = fixed(Some(false));
-        assert!(matches!(off.check(&h, at, true, &no), Outcome::Allow(_)));
+        assert!(matches!(off.check_(&h, at, true, &no), Outcome::Allow(_)));
         assert!(no.calls.borrow().is_empty());
     }
 }

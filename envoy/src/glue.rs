@@ -70,6 +70,8 @@ struct Waiter {
     joined: u64,
     deadline: u64,
     headers: Vec<(String, String)>,
+    /// Envoy's route name, when the configuration selects requirements by route.
+    route: Option<String>,
 }
 
 #[derive(Default)]
@@ -223,6 +225,9 @@ impl RootContext for Root {
             }
         };
         log::info!("jwtgate: configured, {}", config::summary(&cfg));
+        for w in &cfg.warnings {
+            log::warn!("jwtgate: {w}");
+        }
         let sources = cfg
             .providers
             .iter()
@@ -338,15 +343,22 @@ impl HttpContext for Http {
         let raw = host::header_map(MapType::HttpRequestHeaders);
         let headers = wire::decode_pairs(&raw);
         let now = host::now_ms();
+        let mut route = None;
         let outcome = {
             let st = self.state.borrow();
             match &st.gate {
-                Some(gate) => gate.check(&headers, now / 1000, true, &st.rsa),
+                Some(gate) => {
+                    // One more host call, only when some route is configured by name.
+                    if gate.needs_route_name() {
+                        route = host::route_name();
+                    }
+                    gate.check(&headers, route.as_deref(), now / 1000, true, &st.rsa)
+                }
                 None => Outcome::Deny(Denial::Invalid(jwtgate::ErrorCode::NoUsableKeys)),
             }
         };
         let action = match outcome {
-            Outcome::Wait(i) => self.wait_for_keys(i, &headers, now),
+            Outcome::Wait(i) => self.wait_for_keys(i, &headers, route, now),
             other => {
                 let mut st = self.state.borrow_mut();
                 carry_out(&mut st, other, &headers)
@@ -386,7 +398,13 @@ impl Http {
 
     /// The token names a key we do not have: look at the shared keys, then refetch once
     /// (cooldown-limited) or join a fetch already in flight, and pause the request.
-    fn wait_for_keys(&mut self, i: usize, headers: &[impl Header], now: u64) -> Action {
+    fn wait_for_keys(
+        &mut self,
+        i: usize,
+        headers: &[impl Header],
+        route: Option<String>,
+        now: u64,
+    ) -> Action {
         let mut st = self.state.borrow_mut();
         let refreshed = sync(&mut st, i);
         let deadline = if refreshed {
@@ -432,13 +450,14 @@ impl Http {
                         .iter()
                         .map(|h| (h.name().to_owned(), h.value().to_owned()))
                         .collect(),
+                    route,
                 });
                 set_tick(&mut st);
                 Action::Pause
             }
             _ => {
                 let outcome = match &st.gate {
-                    Some(g) => g.check(headers, now / 1000, false, &st.rsa),
+                    Some(g) => g.check(headers, route.as_deref(), now / 1000, false, &st.rsa),
                     None => Outcome::Deny(Denial::Invalid(jwtgate::ErrorCode::NoUsableKeys)),
                 };
                 carry_out(&mut st, outcome, headers)
@@ -529,19 +548,21 @@ fn set_header(name: &str, value: Option<&str>) {
 fn apply_allow(gate: &Gate, accepted: &[Accepted], headers: &[impl Header]) {
     for (i, p) in gate.config.providers.iter().enumerate() {
         let acc = accepted.iter().find(|a| a.provider == i);
+        // A provider derived for provider_and_audiences shares its base's output headers:
+        // unless it verified the token, it leaves them to the base.
+        if acc.is_none() && i >= gate.config.configured_providers {
+            continue;
+        }
         let verified = acc.and_then(|a| a.verified.as_ref());
         if let Some(a) = acc {
             if !p.forward {
                 match &a.found.location {
                     Location::Header(name) => set_header(name, None),
+                    // Left in the request, as jwt_authn leaves them.
+                    Location::KeptHeader(_) | Location::Cookie(_) => {}
                     Location::Param(name) => {
                         if let Some(path) = extract::header(headers, ":path") {
                             set_header(":path", Some(&extract::strip_param(path, name)));
-                        }
-                    }
-                    Location::Cookie(name) => {
-                        if let Some(c) = extract::header(headers, "cookie") {
-                            set_header("cookie", extract::strip_cookie(c, name).as_deref());
                         }
                     }
                 }
@@ -560,18 +581,15 @@ fn apply_allow(gate: &Gate, accepted: &[Accepted], headers: &[impl Header]) {
         }
         let Some(v) = verified else { continue };
         for c in &p.claim_to_filter_state {
-            if let Some(value) = v
-                .claims()
-                .get(&c.claim)
-                .and_then(respond::claim_header_value)
-            {
+            if let Some(value) = v.claims().get(&c.claim).and_then(respond::claim_text) {
                 if let Err(s) = host::set_property(&c.target, value.as_bytes()) {
                     log::debug!("jwtgate: filter state {} not set (status {s})", c.target);
                 }
             }
         }
         if let Some(name) = &p.payload_in_filter_state {
-            if let Err(s) = host::set_property(name, v.payload_json().as_bytes()) {
+            let payload = respond::payload_for_state(v.payload_json(), &p.space_delimited_claims);
+            if let Err(s) = host::set_property(name, payload.as_bytes()) {
                 log::debug!("jwtgate: filter state {name} not set (status {s})");
             }
         }
@@ -898,7 +916,7 @@ fn finish_waiters(state: &Shared, provider: Option<usize>, now: u64, restore_ctx
         }
         let mut st = state.borrow_mut();
         let outcome = match &st.gate {
-            Some(g) => g.check(&w.headers, now / 1000, false, &st.rsa),
+            Some(g) => g.check(&w.headers, w.route.as_deref(), now / 1000, false, &st.rsa),
             None => Outcome::Deny(Denial::Invalid(jwtgate::ErrorCode::NoUsableKeys)),
         };
         if let Action::Continue = carry_out(&mut st, outcome, &w.headers) {

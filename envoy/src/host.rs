@@ -50,6 +50,29 @@ extern "C" {
         value_data: *const u8,
         value_size: usize,
     ) -> u32;
+    fn proxy_get_property(
+        path_data: *const u8,
+        path_size: usize,
+        value_data: *mut *mut u8,
+        value_size: *mut usize,
+    ) -> u32;
+}
+
+/// Envoy's route name for the current request (the `route_name` property), if it has one.
+/// The SDK's `get_property` panics on statuses it does not expect; this answers `None`.
+pub fn route_name() -> Option<String> {
+    let path = b"route_name";
+    let mut data: *mut u8 = std::ptr::null_mut();
+    let mut size: usize = 0;
+    // SAFETY: the path is a live slice read during the call; the host writes a pointer from
+    // our exported allocator (a buffer of exactly `size` bytes) and its size.
+    let status = unsafe { proxy_get_property(path.as_ptr(), path.len(), &mut data, &mut size) };
+    if status != 0 || data.is_null() {
+        return None;
+    }
+    // SAFETY: as in `header_map`: the allocation (exactly `size` bytes) is now ours.
+    let bytes: Box<[u8]> = unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(data, size)) };
+    String::from_utf8(bytes.into_vec()).ok()
 }
 
 /// Sets a one-segment property (Envoy stores it as filter state `wasm.<name>`). The SDK's

@@ -42,6 +42,9 @@ pub enum Requirement {
     AllowMissing,
     /// Always satisfied; valid tokens are still verified so their claims are passed on.
     AllowMissingOrFailed,
+    /// `extract_only_without_validation`: always satisfied, and no token is verified, so
+    /// nothing from one is passed on (claim headers are still removed against spoofing).
+    ExtractOnly,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -143,6 +146,7 @@ pub fn evaluate(
                 (None, None) => Decision::Allow,
             }
         }
+        Requirement::ExtractOnly => Decision::Allow,
         Requirement::AllowMissingOrFailed => {
             for i in 0..providers {
                 if status(i) == Status::Ok {
