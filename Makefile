@@ -28,7 +28,7 @@ setup-rust:
 ## ---- tests ----------------------------------------------------------------
 
 # Every test; the README and .ci/run call exactly this.
-test: lint deny check-no-std test-core test-wasm-rsa test-vectors test-harness test-fuzz test-envoy test-idp test-soak test-js
+test: lint deny check-no-std test-core test-wasm-rsa test-vectors test-harness test-fuzz test-envoy test-idp test-soak test-js package oci-test
 	@echo "make test: every suite passed"
 
 lint: setup-rust
@@ -86,6 +86,43 @@ soak: setup-rust
 # The npm package in Node, Deno, Bun, workerd and headless Chromium.
 test-js: setup-rust
 	wasm-js/scripts/test.sh
+
+# The published crates: cargo's publish dry-run of both (needs the crates.io index, fails
+# without it), then the packed jwtgate crate's own tests built from the .crate alone, with the
+# workspace's Cargo.lock so the dependency versions are the tested ones. --allow-dirty: this
+# checks what would be packed, uncommitted edits included, not the git state. The --config
+# lines repeat the workspace's profile for the test-only RSA reference, which a packed crate
+# does not carry (and so the shared target dir's builds are reused).
+PACKAGE_TARGET_DIR = $(abspath $(or $(CARGO_TARGET_DIR),$(CURDIR)/target))
+package: setup-rust
+	@for f in rfc7515-a2.jwks.json main.pem rsa4096.pem; do \
+	  cmp -s filter/tests/data/$$f tests/vectors/keys/$$f || \
+	    { echo "filter/tests/data/$$f differs from tests/vectors/keys/$$f" >&2; exit 1; }; \
+	done
+	$(CARGO) publish --dry-run --allow-dirty -p jwtgate -p jwtgate-envoy
+	$(CARGO) package -p jwtgate --allow-dirty --no-verify
+	@ver="$$(sed -n 's/^version = "\(.*\)"$$/\1/p' filter/Cargo.toml | head -n1)"; \
+	tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
+	tar -xzf "$(PACKAGE_TARGET_DIR)/package/jwtgate-$$ver.crate" -C "$$tmp"; \
+	cp Cargo.lock "$$tmp/jwtgate-$$ver/"; \
+	cd "$$tmp/jwtgate-$$ver"; \
+	$(CARGO) fetch; \
+	echo "testing the unpacked crate jwtgate-$$ver in $$tmp"; \
+	CARGO_TARGET_DIR="$(PACKAGE_TARGET_DIR)" $(CARGO) test --offline \
+	  --config 'profile.dev.package.rsa.opt-level=3' \
+	  --config 'profile.dev.package.num-bigint-dig.opt-level=3'
+
+# The Envoy module as an OCI image layout Istio's WasmPlugin accepts (no Docker, no registry).
+oci: setup-rust
+	envoy/scripts/build.sh
+	python3 envoy/scripts/oci.py
+
+# Reads the layout `make oci` wrote the way Istio's image fetcher does, and rebuilds it twice
+# to check it is reproducible.
+oci-test: oci
+	python3 examples/istio/test_image.py
+
+.PHONY: package oci oci-test
 
 # Licenses, banned crates and sources (offline). Advisories need the RustSec database: `make audit`.
 # `cargo fetch` first: with no --target it downloads the crates of every platform (wasi,
