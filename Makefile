@@ -10,8 +10,8 @@ FUZZ_SECONDS ?= 10
 # found wherever CARGO_HOME points, as on a fresh machine or in CI.
 export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 
-.PHONY: all test demo bench soak fuzz setup-rust lint check-no-std test-core test-wasm-rsa test-vectors \
-        test-harness test-envoy test-idp test-soak test-js test-fuzz vectors deny audit
+.PHONY: all test check demo bench soak fuzz setup-rust lint check-no-std test-core test-wasm-rsa test-vectors \
+        test-harness test-envoy test-idp test-soak test-js test-fuzz vectors deny audit envoy-module
 
 all: test
 
@@ -26,6 +26,19 @@ setup-rust:
 	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 
 ## ---- tests ----------------------------------------------------------------
+
+# The inner loop (a few minutes): formatting, lints, the core's and the Envoy filter's
+# native tests, the corpus. `make test` runs everything.
+check: lint test-vectors
+	$(CARGO) test -p jwtgate
+	$(CARGO) test -p jwtgate-envoy
+	@echo "make check: passed"
+
+# The shipped Envoy module, built once: target/envoy/jwtgate_envoy.wasm. The harness,
+# real-Envoy, hostile-IdP and soak suites all run this file.
+ENVOY_WASM := $(CURDIR)/target/envoy/jwtgate_envoy.wasm
+envoy-module: setup-rust
+	bash envoy/scripts/build.sh
 
 # Every test; the README and .ci/run call exactly this.
 test: lint deny check-no-std test-core test-wasm-rsa test-vectors test-harness test-fuzz test-envoy test-idp test-soak test-js package oci-test
@@ -57,9 +70,9 @@ vectors:
 	$(CARGO) run -q -p jwtgate-vectors-gen --release
 
 # The filter in the wasmtime proxy-wasm host (builds the guest itself).
-test-harness: setup-rust
-	$(CARGO) test -p jwtgate-envoy
-	$(CARGO) test -p jwtgate-harness
+# (The filter's native unit tests run in test-envoy.)
+test-harness: envoy-module
+	JWTGATE_ENVOY_WASM=$(ENVOY_WASM) $(CARGO) test -p jwtgate-harness
 
 # A short run of every fuzz target; `make fuzz` is the long one.
 test-fuzz:
@@ -69,15 +82,15 @@ fuzz:
 	fuzz/run.sh 600
 
 # The filter in real Envoy 1.40 (V8) with a local IdP on loopback.
-test-envoy: setup-rust
+test-envoy: envoy-module
 	envoy/scripts/test.sh
 
 # Hostile IdP scenarios against real Envoy: outages, stalls, garbage, redirects, rotation.
-test-idp: setup-rust
+test-idp: envoy-module
 	tests/idp_hostile/run.sh
 
 # A short soak (20,000 requests through real Envoy); `make soak` sends a million.
-test-soak: setup-rust
+test-soak: envoy-module
 	tests/soak/soak.sh --quick
 
 soak: setup-rust
@@ -89,7 +102,7 @@ test-js: setup-rust
 
 # The published crates: cargo's publish dry-run of both (needs the crates.io index, fails
 # without it), then the packed jwtgate crate's own tests built from the .crate alone, with the
-# workspace's Cargo.lock so the dependency versions are the tested ones. --allow-dirty: this
+# workspace's Cargo.lock (and toolchain) so the versions are the tested ones. --allow-dirty: this
 # checks what would be packed, uncommitted edits included, not the git state. The --config
 # lines repeat the workspace's profile for the test-only RSA reference, which a packed crate
 # does not carry (and so the shared target dir's builds are reused).
@@ -105,6 +118,7 @@ package: setup-rust
 	tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
 	tar -xzf "$(PACKAGE_TARGET_DIR)/package/jwtgate-$$ver.crate" -C "$$tmp"; \
 	cp Cargo.lock "$$tmp/jwtgate-$$ver/"; \
+	if [[ -f rust-toolchain.toml ]]; then cp rust-toolchain.toml "$$tmp/jwtgate-$$ver/"; fi; \
 	cd "$$tmp/jwtgate-$$ver"; \
 	$(CARGO) fetch; \
 	echo "testing the unpacked crate jwtgate-$$ver in $$tmp"; \

@@ -12,7 +12,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 ENVOY = os.environ.get("ENVOY_BIN", str(ROOT / ".venv" / "bin" / "envoy"))
-WASM = os.environ.get("JWTGATE_WASM", str(ROOT / "target" / "wasm32-wasip1" / "release" / "jwtgate_envoy.wasm"))
+# The shipped module (envoy/scripts/build.sh: cargo's cdylib with unused callbacks stripped).
+WASM = os.environ.get("JWTGATE_WASM", str(ROOT / "target" / "envoy" / "jwtgate_envoy.wasm"))
 
 
 def free_port() -> int:

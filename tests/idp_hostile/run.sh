@@ -11,7 +11,7 @@ cd "$root"
 bash envoy/scripts/setup.sh
 
 log="$(mktemp)"
-if ! cargo build -p jwtgate-envoy --release --target wasm32-wasip1 >"$log" 2>&1; then
+if ! bash envoy/scripts/build.sh >"$log" 2>&1; then
   cat "$log"; rm -f "$log"; exit 1
 fi
 rm -f "$log"

@@ -16,7 +16,7 @@ if ! command -v wrk >/dev/null; then
   $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk
 fi
 log="$(mktemp)"
-if ! cargo build -p jwtgate-envoy --release --target wasm32-wasip1 >"$log" 2>&1; then
+if ! bash envoy/scripts/build.sh >"$log" 2>&1; then
   cat "$log"; rm -f "$log"; exit 1
 fi
 rm -f "$log"

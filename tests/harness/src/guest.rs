@@ -66,6 +66,21 @@ pub fn build(crate_name: &str) -> Result<PathBuf, String> {
 }
 
 fn build_now(crate_name: &str) -> Result<PathBuf, String> {
+    // `make test` builds the shipped (stripped) Envoy module once and points every
+    // Envoy-side suite at it, so the harness tests exactly what ships.
+    if crate_name == "jwtgate-envoy" {
+        if let Some(shipped) = std::env::var_os("JWTGATE_ENVOY_WASM") {
+            let shipped = PathBuf::from(shipped);
+            return if shipped.is_file() {
+                Ok(shipped)
+            } else {
+                Err(format!(
+                    "JWTGATE_ENVOY_WASM names {}, which is missing; build it with envoy/scripts/build.sh",
+                    shipped.display()
+                ))
+            };
+        }
+    }
     let wasm = wasm_path(crate_name);
     if std::env::var_os("JWTGATE_HARNESS_NO_BUILD").is_some() {
         return if wasm.is_file() {
