@@ -14,7 +14,12 @@
 //! switches everything to wall time (and passes `-elapsed` to OpenSSL).
 //! This is a benchmark, not a test: nothing here asserts on time.
 // Test code: a failure should stop loudly (the no-panic lints are for the library).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 // The engine is crate-private, so the bench compiles the module itself (its unit
 // tests come along under `cfg(test)` but are not run here).

@@ -27,9 +27,11 @@ pub fn bearer_token(value: &str) -> Result<Option<&str>, Error> {
         return Err(err!(Malformed, "Authorization: Bearer has no token"));
     }
     let body = token.trim_end_matches('=');
-    if body.is_empty() || !body
-        .bytes()
-        .all(|c| B64TOKEN.get(usize::from(c)) == Some(&true)) {
+    if body.is_empty()
+        || !body
+            .bytes()
+            .all(|c| B64TOKEN.get(usize::from(c)) == Some(&true))
+    {
         return Err(err!(
             Malformed,
             "Authorization: Bearer token has characters outside RFC 6750 b64token"
