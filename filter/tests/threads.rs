@@ -1,7 +1,12 @@
 //! One verifier shared by threads: `Send + Sync`, verification and key replacement
 //! through `&self`, and no verdict of replaced keys served from the cache.
 // Test code: a failure should stop loudly (the no-panic lints are for the library).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use jwtgate::{ErrorCode, KeySet, Policy, Verifier};
 use std::sync::Arc;
@@ -33,7 +38,10 @@ fn one_verifier_shared_by_threads() {
     }
     let (hits, misses) = v.cache_stats();
     // Every call looked the token up once, unless its shard was busy (then neither).
-    assert!(hits + misses <= 200 && misses >= 1, "{hits} hits, {misses} misses");
+    assert!(
+        hits + misses <= 200 && misses >= 1,
+        "{hits} hits, {misses} misses"
+    );
 }
 
 #[test]
@@ -46,7 +54,10 @@ fn replaced_keys_are_never_served_from_the_cache() {
     // Another issuer's key: the cached verdict of the old keys must not answer.
     let other = include_bytes!("data/rfc7520-4.1.jwks.json");
     v.set_keys(KeySet::from_jwks(other).unwrap());
-    assert_eq!(v.verify(TOKEN, NOW).unwrap_err().code(), ErrorCode::BadSignature);
+    assert_eq!(
+        v.verify(TOKEN, NOW).unwrap_err().code(),
+        ErrorCode::BadSignature
+    );
     v.set_keys(KeySet::from_jwks(JWKS).unwrap());
     assert!(v.verify(TOKEN, NOW).is_ok());
 }
