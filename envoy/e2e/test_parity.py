@@ -90,7 +90,7 @@ def configs(idp: Idp) -> dict:
                       {"match": {"prefix": "/peek"}, "requirement_name": "peek"},
                       {"match": {"prefix": "/cookie"}, "requirement_name": "cookie"},
                       {"match": {"safe_regex": {"regex": "/v[0-9]+/.*"}}, "requires": {"requires_all": {
-                          "requirements": [{"provider_name": "p"}, {"provider_name": "p"}]}}},
+                          "requirements": [{"provider_name": "p"}, {"provider_name": "c"}]}}},
                       {"match": {"prefix": "/"}, "requires": {"provider_name": "p"}}]},
     }
 
@@ -131,7 +131,8 @@ def requests_for(idp: Idp, other: Key) -> list:
         ("peek_garbage", "/peek", b("abc")),
         ("cookie", "/cookie", {"cookie": f"a=1; session={good}; b=2"}),
         ("cookie_missing", "/cookie", {"cookie": "a=1"}),
-        ("requires_all", "/v1/items", b(good)),
+        ("requires_all", "/v1/items", dict(b(good), cookie=f"session={good}")),
+        ("requires_all_one", "/v1/items", b(good)),
         ("spoofed_claim_header", "/api", dict(b(good), **{"x-sub": "admin"})),
         ("cors_preflight", "/api", {"origin": "https://a.example", "access-control-request-method": "GET"}),
     ]

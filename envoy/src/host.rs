@@ -58,10 +58,11 @@ extern "C" {
     ) -> u32;
 }
 
-/// Envoy's route name for the current request (the `route_name` property), if it has one.
-/// The SDK's `get_property` panics on statuses it does not expect; this answers `None`.
+/// Envoy's route name for the current request (the `xds.route_name` attribute), if it has
+/// one. The SDK's `get_property` panics on statuses it does not expect; this answers `None`.
 pub fn route_name() -> Option<String> {
-    let path = b"route_name";
+    // Path segments are separated by NUL.
+    let path = b"xds\0route_name";
     let mut data: *mut u8 = std::ptr::null_mut();
     let mut size: usize = 0;
     // SAFETY: the path is a live slice read during the call; the host writes a pointer from

@@ -114,12 +114,12 @@ fn per_route_selects_by_route_name_and_disabled_skips() {
     })
     .to_string();
     let mut host = host(&config);
-    host.set_property(&["route_name"], "public");
+    host.set_property(&["xds", "route_name"], "public");
     assert_eq!(verdict(&get(&mut host, 0, "/api", &[])), "ok");
-    host.set_property(&["route_name"], "private");
+    host.set_property(&["xds", "route_name"], "private");
     assert_eq!(verdict(&get(&mut host, 0, "/api", &[])), "missing_token");
     // A route not listed falls back to the rules.
-    host.set_property(&["route_name"], "elsewhere");
+    host.set_property(&["xds", "route_name"], "elsewhere");
     assert_eq!(verdict(&get(&mut host, 0, "/api", &[])), "missing_token");
 }
 
