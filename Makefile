@@ -127,14 +127,13 @@ package: setup-rust
 	  --config 'profile.dev.package.num-bigint-dig.opt-level=3'
 
 # The Envoy module as an OCI image layout Istio's WasmPlugin accepts (no Docker, no registry).
-oci: setup-rust
-	envoy/scripts/build.sh
-	python3 envoy/scripts/oci.py
+oci: envoy-module
+	python3 envoy/scripts/oci.py --wasm $(ENVOY_WASM)
 
 # Reads the layout `make oci` wrote the way Istio's image fetcher does, and rebuilds it twice
 # to check it is reproducible.
 oci-test: oci
-	python3 examples/istio/test_image.py
+	python3 examples/istio/test_image.py target/oci/jwtgate-envoy $(ENVOY_WASM)
 
 .PHONY: package oci oci-test
 
