@@ -154,10 +154,26 @@ impl KeySet {
                 limits.max_bytes
             ));
         }
-        let doc = json::parse_object(bytes).map_err(|e| err!(JwksMalformed, "JWKS: {e}"))?;
+        let doc = json::parse_object(bytes).map_err(|e| {
+            // A PEM key is the most common wrong input; say what is expected instead.
+            if bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
+                err!(
+                    JwksMalformed,
+                    "JWKS: this is a PEM key; a JWKS is a JSON object {{\"keys\": [...]}} of JWKs"
+                )
+            } else {
+                err!(JwksMalformed, "JWKS: {e}")
+            }
+        })?;
         let entries = match doc.get("keys") {
             Some(Value::Array(entries)) => entries,
             Some(_) => return Err(err!(JwksMalformed, "JWKS: \"keys\" is not an array")),
+            None if doc.contains_key("kty") => {
+                return Err(err!(
+                    JwksMalformed,
+                    "JWKS: this is a single JWK; wrap it as {{\"keys\": [<the JWK>]}}"
+                ))
+            }
             None => return Err(err!(JwksMalformed, "JWKS: no \"keys\" member")),
         };
         if entries.len() > limits.max_keys {

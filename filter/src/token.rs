@@ -59,6 +59,22 @@ pub(crate) fn parse<'a>(token: &'a str, policy: &Policy) -> Result<Compact<'a>, 
             policy.max_token_bytes
         ));
     }
+    // Mistakes that would otherwise surface as a confusing segment or base64 error.
+    if bytes.first() == Some(&b'{') {
+        return Err(err!(
+            Malformed,
+            "JSON serialization is not supported, only compact"
+        ));
+    }
+    if bytes
+        .get(..7)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"bearer "))
+    {
+        return Err(err!(
+            Malformed,
+            "token starts with \"Bearer \": pass the token alone (bearer_token() extracts it from the header value)"
+        ));
+    }
     // `str::find` searches a word at a time; a token is ~1 KB and scanned on every request.
     let d1 = token.find('.');
     let d2 = d1.and_then(|d| token.get(d + 1..)?.find('.').map(|e| d + 1 + e));
@@ -72,14 +88,10 @@ pub(crate) fn parse<'a>(token: &'a str, policy: &Policy) -> Result<Compact<'a>, 
         (None, _) => 0,
     };
     if count != 2 {
-        return Err(match (count, bytes.first()) {
-            (4, _) => err!(
+        return Err(match count {
+            4 => err!(
                 JweUnsupported,
                 "five segments: a JWE, which is not supported"
-            ),
-            (_, Some(b'{')) => err!(
-                Malformed,
-                "JSON serialization is not supported, only compact"
             ),
             _ => err!(
                 Malformed,

@@ -415,7 +415,14 @@ pub(crate) fn check_times(
     let iat = time_claim(map, "iat")?;
     match exp {
         Some(exp) if now >= exp + skew => {
-            return Err(err!(Expired, "token expired at {}", Secs(exp)).with_claim("exp"))
+            // Seconds since the epoch pass 1e11 in the year 5138: a `now` that large is
+            // milliseconds, and the hint saves a search.
+            let hint = if now > 1e11 {
+                " (now looks like milliseconds; pass seconds since the epoch)"
+            } else {
+                ""
+            };
+            return Err(err!(Expired, "token expired at {}{hint}", Secs(exp)).with_claim("exp"));
         }
         None if policy.require_exp => {
             return Err(err!(MissingClaim, "exp is required").with_claim("exp"))

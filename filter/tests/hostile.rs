@@ -2,7 +2,12 @@
 //! structured attacks and for many thousands of random mutations. A panic in wasm is
 //! a trap that takes the VM down, so this is a correctness property, not robustness polish.
 // Test code: a failure should stop loudly (the no-panic lints are for the library).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use jwtgate::{ErrorCode, KeySet, Policy, Verifier};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -208,4 +213,26 @@ fn hostile_jwks_and_policies_never_panic() {
     ] {
         assert!(KeySet::from_jwks(doc.as_bytes()).is_err());
     }
+}
+
+#[test]
+fn common_mistakes_get_a_hint() {
+    use jwtgate::{ErrorCode, KeySet, Policy, Verifier};
+    let pem = "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n-----END PUBLIC KEY-----\n";
+    let e = KeySet::from_jwks(pem.as_bytes()).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::JwksMalformed);
+    assert!(e.reason().contains("PEM"), "{}", e.reason());
+    let jwk = br#"{"kty":"RSA","n":"AQAB","e":"AQAB"}"#;
+    let e = KeySet::from_jwks(jwk).unwrap_err();
+    assert!(e.reason().contains("single JWK"), "{}", e.reason());
+    let v = Verifier::new(KeySet::from_jwks(JWKS).unwrap(), Policy::new());
+    let e = v.verify("Bearer a.b.c", 0).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Malformed);
+    assert!(e.reason().contains("Bearer"), "{}", e.reason());
+    // RFC 7515 A.2's token expired in 2011; `now` in milliseconds gets a hint.
+    let token = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_O8W2Fp5jujGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_eSN9383LcOLn6_dO--xi12jzDwusC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6LbgGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0igcN_IoypGlUPQGe77Rw";
+    let e = v.verify(token, 1_300_000_000_000).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Expired);
+    assert_eq!(e.claim(), Some("exp"));
+    assert!(e.reason().contains("milliseconds"), "{}", e.reason());
 }

@@ -252,6 +252,30 @@ fn segment_count(c: &mut Corpus, k: &Keys) {
         flat,
         "malformed",
     );
+    // Four dots in the text (here in a kid) must not make it look like a JWE.
+    let dotted = format!(
+        r#"{{"payload":"{}","protected":"{}","header":{{"kid":"a.b.c.d.e"}},"signature":"{}"}}"#,
+        seg[1], seg[0], seg[2]
+    );
+    assert_eq!(dotted.matches('.').count(), 4);
+    c.case(
+        "json_serialization_with_four_dots",
+        "A flattened JSON serialisation whose text holds four dots: the JSON refusal, not jwe_unsupported.",
+        "main",
+        "default",
+        NOW,
+        dotted,
+        "malformed",
+    );
+    c.case(
+        "bearer_prefix_left_on",
+        "A valid token passed with its \"Bearer \" prefix: malformed, with a hint to pass the token alone.",
+        "main",
+        "default",
+        NOW,
+        format!("Bearer {}.{}.{}", seg[0], seg[1], seg[2]),
+        "malformed",
+    );
 }
 
 fn base64(c: &mut Corpus, k: &Keys) {
