@@ -100,8 +100,8 @@ soak: setup-rust
 test-js: setup-rust
 	wasm-js/scripts/test.sh
 
-# The published crates: cargo's publish dry-run of both (needs the crates.io index, fails
-# without it), then the packed jwtgate crate's own tests built from the .crate alone, with the
+# The published crates: both ship LICENSE and README.md, cargo's publish dry-run of both
+# (needs the crates.io index, fails without it), then the packed jwtgate crate's own tests built from the .crate alone, with the
 # workspace's Cargo.lock (and toolchain) so the versions are the tested ones. --allow-dirty: this
 # checks what would be packed, uncommitted edits included, not the git state. The --config
 # lines repeat the workspace's profile for the test-only RSA reference, which a packed crate
@@ -111,6 +111,12 @@ package: setup-rust
 	@for f in rfc7515-a2.jwks.json main.pem rsa4096.pem; do \
 	  cmp -s filter/tests/data/$$f tests/vectors/keys/$$f || \
 	    { echo "filter/tests/data/$$f differs from tests/vectors/keys/$$f" >&2; exit 1; }; \
+	done
+	@for p in jwtgate jwtgate-envoy; do \
+	  files="$$($(CARGO) package --list --allow-dirty -p $$p)"; \
+	  for f in LICENSE README.md; do \
+	    grep -qx "$$f" <<<"$$files" || { echo "the $$p crate does not ship $$f" >&2; exit 1; }; \
+	  done; \
 	done
 	$(CARGO) publish --dry-run --allow-dirty -p jwtgate -p jwtgate-envoy
 	$(CARGO) package -p jwtgate --allow-dirty --no-verify
