@@ -2,17 +2,38 @@
 // workerd.js, edge.js, browser.js) instantiates the wasm, then re-exports this module.
 // This file translates between JS and the core; every verdict comes from the core.
 
-import { Core, Schedule, bearer_token, discovery_jwks_uri, forbidden_codes } from '../pkg/jwtgate.js';
+import {
+  Core, Schedule, bearer_token, discovery_jwks_uri, forbidden_codes, host_error, www_authenticate, policy_fields,
+  parse_millis, parse_seconds,
+} from '../pkg/jwtgate.js';
 import { hostRsa } from './host.js';
 
 let forbiddenCodes;
 
-/** A rejection: `code` is the core's stable snake_case code, `message` says why. */
+// Where a JwtError made from a core error keeps the core's challenge (see wwwAuthenticate).
+const CHALLENGE = Symbol('challenge');
+
+// jose's `reason` vocabulary (JWTClaimValidationFailed) for errors about a claim.
+const JOSE_REASON = { missing_claim: 'missing', invalid_claim: 'invalid' };
+
+/**
+ * A rejection: `code` is the core's stable snake_case code, `message` says why (printable
+ * ASCII), `claim` names the claim at fault, `field` the option at fault (`bad_policy`).
+ */
 export class JwtError extends Error {
-  constructor(code, message) {
-    super(message);
+  #challenge;
+
+  constructor(code, message, options) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'JwtError';
     this.code = code;
+    /** The option at fault (`audience`, `claims.team`), for `bad_policy` errors. */
+    this.field = options?.field;
+    /** The claim at fault (`exp`, `aud`, `kubernetes.io.namespace`). */
+    this.claim = options?.claim;
+    /** With a claim: jose's reason, `missing`, `invalid` or `check_failed`. */
+    this.reason = this.claim === undefined ? undefined : (JOSE_REASON[code] ?? 'check_failed');
+    this.#challenge = options?.[CHALLENGE];
   }
 
   /**
@@ -23,16 +44,58 @@ export class JwtError extends Error {
     forbiddenCodes ??= new Set(forbidden_codes().split(','));
     return forbiddenCodes.has(this.code);
   }
+
+  /**
+   * A ready RFC 6750 `WWW-Authenticate` value for this rejection, built by the core
+   * (`Error::www_authenticate`): the realm, then `error` and `error_description` (none for
+   * `missing_token`). Only characters a header may carry.
+   */
+  wwwAuthenticate(realm) {
+    if (typeof realm !== 'string') throw new TypeError('wwwAuthenticate(realm): the realm must be a string');
+    if (this.#challenge === undefined) {
+      // A JwtError made outside the package: let the core build it from code and message.
+      const i = this.message.indexOf(': ');
+      const [subject, detail] = i > 0 ? [this.message.slice(0, i), this.message.slice(i + 2)] : ['error', this.message];
+      this.#challenge = JSON.parse(host_error(String(this.code), subject, detail))[4];
+    }
+    return www_authenticate(realm, this.#challenge);
+  }
 }
 
-// The core's errors cross the boundary as "code\nreason".
-function decodeError(text) {
-  if (typeof text !== 'string') return text instanceof Error ? text : new JwtError('malformed', String(text));
-  const i = text.indexOf('\n');
-  return i < 0 ? new JwtError(text, text) : new JwtError(text.slice(0, i), text.slice(i + 1));
+// The core's errors cross the boundary as a JSON array [code, reason, field, claim,
+// challenge] (wasm-js/src/lib.rs `encode`): field and claim are data, never read out of
+// the reason. Anything else (a trap, a JS exception) is passed on as it is.
+function coreError(encoded, cause, fromHost = false) {
+  if (typeof encoded !== 'string') return encoded instanceof Error ? encoded : new JwtError('malformed', String(encoded));
+  const [code, reason, field, claim, challenge] = JSON.parse(encoded);
+  const error = new JwtError(code, reason, { claim: claim ?? undefined, cause, [CHALLENGE]: challenge });
+  if (code === 'bad_policy' && field !== null && !fromHost) {
+    // The core names its snake_case field; the user wrote the JS option.
+    const dot = field.indexOf('.');
+    const head = dot < 0 ? field : field.slice(0, dot);
+    optionNames();
+    const option = (optionOfField[head] ?? head) + (dot < 0 ? '' : field.slice(dot));
+    error.field = option;
+    if (reason.startsWith(`${field}: `)) error.message = option + reason.slice(field.length);
+  }
+  return error;
 }
+
+// An error this layer detects itself, built by the core so that it has the core's shape:
+// "subject: detail" in printable ASCII (untrusted text escaped) and a challenge.
+function hostError(code, subject, detail, { cause, field } = {}) {
+  const error = coreError(host_error(code, subject, detail), cause, true);
+  if (field !== undefined) error.field = field;
+  return error;
+}
+
+const optionError = (name, detail) => hostError('bad_policy', name, detail, { field: name });
 
 const nowSeconds = () => Date.now() / 1000;
+
+// Past 1e11 seconds (year 5138) a "now" is almost certainly Date.now() in milliseconds,
+// which would make every token look expired.
+const NOW_MAX = 1e11;
 
 function timeOf(options) {
   if (options === undefined || options === null || options.now === undefined) return nowSeconds();
@@ -40,58 +103,80 @@ function timeOf(options) {
   if (typeof now !== 'number' || !Number.isFinite(now) || now < 0) {
     throw new TypeError('options.now must be seconds since the epoch (a finite, non-negative number) or a Date');
   }
+  if (now > NOW_MAX) {
+    throw new TypeError(`options.now is ${now}: that looks like milliseconds; pass seconds since the epoch (Date.now() / 1000) or a Date`);
+  }
   return now;
 }
 
-const UNITS = { s: 1, sec: 1, secs: 1, second: 1, seconds: 1, m: 60, min: 60, mins: 60, minute: 60, minutes: 60,
-  h: 3600, hr: 3600, hrs: 3600, hour: 3600, hours: 3600, d: 86400, day: 86400, days: 86400 };
+// Durations are read by the core's grammar (jwtgate::duration, jose's): numbers and
+// strings such as "30s", "1.5m", "2 hours", "1w".
+const DURATION_HINT = 'a non-negative number or a duration such as 30s, 1.5m, 2 hours, 1w';
 
-// jose accepts durations as seconds or as strings like "30s" / "2 h"; so do we.
+/** Seconds (policy options, as jose): a number of seconds or a duration string. */
 function seconds(value, name) {
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
-  if (typeof value === 'string') {
-    const m = /^(\d+)\s*([a-z]*)$/i.exec(value.trim());
-    const unit = m && (m[2] === '' ? 1 : UNITS[m[2].toLowerCase()]);
-    if (unit) return Number(m[1]) * unit;
-  }
-  throw new JwtError('bad_policy', `${name}: expected a non-negative integer of seconds or a duration like "30s", "5m", "2h"`);
+  const text = typeof value === 'number' ? String(value) : value;
+  const s = typeof text === 'string' ? parse_seconds(text) : undefined;
+  if (s === undefined) throw optionError(name, `expected seconds as ${DURATION_HINT}`);
+  return s;
 }
 
-// JS option name -> core policy field (Policy::from_json). Unknown options are refused:
-// a typo such as `audiences` must not silently switch a check off.
-const OPTION_FIELDS = {
-  issuer: 'issuers', audience: 'audiences', algorithms: 'algorithms', clockTolerance: 'clock_skew_seconds',
-  maxTokenAge: 'max_token_age_seconds', requiredClaims: 'required_claims', subject: 'subjects', claims: 'claims',
-  maxTokenBytes: 'max_token_bytes', requireExp: 'require_exp',
-};
-const OTHER_OPTIONS = new Set(['jwks', 'cacheSize']);
-const FIELD_OPTIONS = Object.fromEntries(Object.entries(OPTION_FIELDS).map(([k, v]) => [v, k]));
+/** Milliseconds (RemoteJwks options, as jose): a number of milliseconds or a duration string. */
+function millis(value, name) {
+  const text = typeof value === 'number' ? `${value}ms` : value;
+  const ms = typeof text === 'string' ? parse_millis(text) : undefined;
+  if (ms === undefined) throw optionError(name, `expected milliseconds as ${DURATION_HINT}`);
+  return ms;
+}
 
+// The core's policy fields are the one list (Policy::FIELDS); a JS option is the field's
+// camelCase name, or jose's name where jose has one.
+const JOSE_NAMES = {
+  issuers: 'issuer', audiences: 'audience', subjects: 'subject', clock_skew_seconds: 'clockTolerance',
+  max_token_age_seconds: 'maxTokenAge',
+};
+// Built on first use: the loaders instantiate the wasm after this module is evaluated.
+let optionOfField;
+let fieldOfOption;
+function optionNames() {
+  if (optionOfField === undefined) {
+    optionOfField = Object.fromEntries(policy_fields().split(',').map((field) => [
+      field, JOSE_NAMES[field] ?? field.replace(/_([a-z])/g, (_, c) => c.toUpperCase()),
+    ]));
+    fieldOfOption = Object.fromEntries(Object.entries(optionOfField).map(([f, o]) => [o, f]));
+  }
+  return fieldOfOption;
+}
+// Options of this layer, not of the core's policy.
+const OTHER_OPTIONS = ['jwks', 'cacheSize', 'typ'];
+
+function unknownOption(name, known) {
+  // `audiences` for `audience`, `subjects` for `subject`: say which one was meant.
+  const near = known.find((k) => k === name.replace(/s$/, '') || k === `${name}s` || k.toLowerCase() === name.toLowerCase());
+  return optionError(name, near ? `unknown option (did you mean ${near}?)` : `unknown option (known: ${known.join(', ')})`);
+}
+
+// Unknown options are refused: a typo such as `audiences` must not silently switch a
+// check off. Empty lists go to the core as they are, which refuses them (an empty
+// allow-list would accept anything).
 function policyJson(options) {
   const policy = {};
+  const fields = optionNames();
   for (const [name, value] of Object.entries(options)) {
     if (value === undefined) continue;
-    const field = OPTION_FIELDS[name];
+    const field = fields[name];
     if (field === undefined) {
-      if (OTHER_OPTIONS.has(name)) continue;
-      throw new JwtError('bad_policy', `${name}: unknown option (known: ${[...Object.keys(OPTION_FIELDS), ...OTHER_OPTIONS].join(', ')})`);
+      if (OTHER_OPTIONS.includes(name)) continue;
+      throw unknownOption(name, [...Object.keys(fields), ...OTHER_OPTIONS]);
     }
-    if (name === 'clockTolerance') policy[field] = seconds(value, name);
-    else if (name === 'maxTokenAge') policy[field] = value === null ? null : seconds(value, name);
-    else if (name === 'subject' && typeof value === 'string') policy[field] = [value];
-    else policy[field] = value;
+    policy[field] = field.endsWith('_seconds') && value !== null ? seconds(value, name) : value;
   }
   return JSON.stringify(policy);
 }
 
-// Core errors name snake_case fields; users wrote camelCase options.
-function renameFields(error) {
-  if (error.code !== 'bad_policy') return error;
-  const m = /^([a-z_]+)/.exec(error.message);
-  const option = m && FIELD_OPTIONS[m[1]];
-  if (option) error.message = option + error.message.slice(m[1].length);
-  return error;
-}
+// RFC 8725 3.11 explicit typing, compared as jose compares it: case-insensitive, with
+// an optional "application/" prefix.
+const normalizeTyp = (typ) => typ.toLowerCase().replace(/^application\//, '');
 
 const decoder = new TextDecoder();
 
@@ -167,7 +252,27 @@ class JwsResult {
 function jwksText(jwks) {
   if (typeof jwks === 'string') return jwks;
   if (jwks !== null && typeof jwks === 'object') return JSON.stringify(jwks);
-  throw new JwtError('jwks_malformed', 'jwks must be a JWKS object or its JSON text');
+  throw hostError('jwks_malformed', 'jwks', `expected a JWKS object or its JSON text, not ${jwks === null ? 'null' : typeof jwks}`);
+}
+
+// The two common mistakes with a JWKS, named on the error path only (nothing is read
+// twice when the document loads): a PEM key, and a single JWK without its set.
+function jwksMistake(error, text) {
+  if (error.code !== 'jwks_malformed') return error;
+  if (/^\s*-----BEGIN /.test(text)) {
+    return hostError('jwks_malformed', 'jwks', 'this is a PEM key, and a JWKS (JSON, {keys:[...]}) is expected, not PEM: '
+      + "export the key as a JWK (Node: crypto.createPublicKey(pem).export({ format: 'jwk' })) and wrap it as {keys:[jwk]}");
+  }
+  let doc;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return error;
+  }
+  if (doc !== null && typeof doc === 'object' && !Array.isArray(doc) && 'kty' in doc && !('keys' in doc)) {
+    return hostError('jwks_malformed', 'jwks', 'this is a single JWK, and a JWK Set is expected: wrap it as {keys:[...]}');
+  }
+  return error;
 }
 
 /**
@@ -178,6 +283,7 @@ export class Verifier {
   #core;
   #remote;
   #remoteVersion = -1;
+  #typ;
   // With a cache: token -> its VerifyResult. The core still judges every call (`check`:
   // time, keys); this only saves copying the payload out of wasm and parsing it again,
   // which is most of the cost of a cache hit.
@@ -186,13 +292,17 @@ export class Verifier {
 
   constructor(options = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('Verifier options must be an object');
-    const { jwks, cacheSize = 0 } = options;
-    if (!Number.isInteger(cacheSize) || cacheSize < 0) throw new JwtError('bad_policy', 'cacheSize: expected a non-negative integer');
+    const { jwks, cacheSize = 0, typ } = options;
+    if (!Number.isInteger(cacheSize) || cacheSize < 0) throw optionError('cacheSize', 'expected a non-negative integer');
+    if (typ !== undefined) {
+      if (typeof typ !== 'string' || normalizeTyp(typ) === '') throw optionError('typ', 'expected a media type such as at+jwt or JWT');
+      this.#typ = normalizeTyp(typ);
+    }
     const policy = policyJson(options);
     try {
       this.#core = new Core(policy, cacheSize);
     } catch (e) {
-      throw renameFields(decodeError(e));
+      throw coreError(e);
     }
     if (hostRsa !== undefined) this.#core.set_host_rsa(this.#hostCheck());
     if (cacheSize > 0) {
@@ -225,11 +335,12 @@ export class Verifier {
    * throws a `JwtError` (and keeps the previous keys) when the document is unusable.
    */
   setJwks(jwks) {
+    const text = jwksText(jwks);
     let report;
     try {
-      report = JSON.parse(this.#core.set_jwks(jwksText(jwks)));
+      report = JSON.parse(this.#core.set_jwks(text));
     } catch (e) {
-      throw decodeError(e);
+      throw jwksMistake(coreError(e), text);
     }
     this.#hostKeys?.clear();
     return report;
@@ -252,7 +363,7 @@ export class Verifier {
       try {
         this.#core.set_jwks(remote.jwksText);
       } catch (e) {
-        throw decodeError(e);
+        throw coreError(e);
       }
       this.#hostKeys?.clear();
       this.#remoteVersion = remote.version;
@@ -261,7 +372,11 @@ export class Verifier {
 
   /** Verifies a compact JWT: returns `{ header, payload }` or throws a `JwtError`. */
   verify(token, options) {
-    if (typeof token !== 'string') throw new JwtError('malformed', 'the token must be a string');
+    return this.#verify(token, options, false);
+  }
+
+  #verify(token, options, async) {
+    if (typeof token !== 'string') throw hostError('malformed', 'token', `expected a string, not ${token === null ? 'null' : typeof token}`);
     const now = timeOf(options);
     if (this.#remote !== undefined) this.#syncRemote();
     const results = this.#results;
@@ -270,18 +385,33 @@ export class Verifier {
       if (known !== undefined) {
         if (this.#core.check(token, now)) return known;
         results.delete(token);
-        throw this.#noKeysWhy(decodeError(this.#core.last_error()));
+        throw this.#failure(token, async);
       }
     }
     const json = this.#core.verify(token, now);
-    if (json === undefined) throw this.#noKeysWhy(decodeError(this.#core.last_error()));
+    if (json === undefined) throw this.#failure(token, async);
     const result = new VerifyResult(token, JSON.parse(json), results !== undefined);
+    // The header is read only now, after the core has verified the signature over it.
+    if (this.#typ !== undefined) this.#checkTyp(result.header);
     if (results !== undefined) {
       // First in, first out, like the core's cache; Map keeps insertion order.
       if (results.size >= this.#resultsMax) results.delete(results.keys().next().value);
       results.set(token, result);
     }
     return result;
+  }
+
+  // Explicit typing (RFC 8725 3.11, RFC 9068's at+jwt). Not a core rule yet, so it runs
+  // on the verified header. Reported as invalid_claim (401, as jose's claim failure):
+  // the token is authentic but not of the type this API accepts.
+  #checkTyp(header) {
+    const typ = header.typ;
+    if (typeof typ === 'string' && normalizeTyp(typ) === this.#typ) return;
+    const got = typeof typ === 'string' ? `is ${typ.slice(0, 64)}` : 'is absent';
+    const error = hostError('invalid_claim', 'typ', `the token's typ header ${got}, and ${this.#typ} is required`);
+    error.claim = 'typ';
+    error.reason = 'check_failed';
+    throw error;
   }
 
   /**
@@ -297,10 +427,10 @@ export class Verifier {
    * still apply): returns `{ header, payload }` with `payload` as a `Uint8Array`.
    */
   verifyJws(token) {
-    if (typeof token !== 'string') throw new JwtError('malformed', 'the token must be a string');
+    if (typeof token !== 'string') throw hostError('malformed', 'token', `expected a string, not ${token === null ? 'null' : typeof token}`);
     if (this.#remote !== undefined) this.#syncRemote();
     const bytes = this.#core.verify_jws(token);
-    if (bytes === undefined) throw this.#noKeysWhy(decodeError(this.#core.last_error()));
+    if (bytes === undefined) throw this.#failure(token, false);
     return new JwsResult(token, bytes);
   }
 
@@ -315,10 +445,10 @@ export class Verifier {
     const now = timeOf(options);
     await remote._ensure(now, options?.waitUntil);
     try {
-      return this.verify(token, { now });
+      return this.#verify(token, { now }, true);
     } catch (e) {
       if (e.code !== 'unknown_kid' || !(await remote._refetchForKid(now))) throw e;
-      return this.verify(token, { now });
+      return this.#verify(token, { now }, true);
     }
   }
 
@@ -327,12 +457,20 @@ export class Verifier {
     return this.verifyAsync(bearer(authorization), options);
   }
 
-  #noKeysWhy(error) {
-    const failure = this.#remote?.lastError;
-    if (error.code === 'no_usable_keys' && this.#remoteVersion < 0 && failure) {
-      error.message += ` (last JWKS fetch: ${failure.message})`;
+  // The core's verdict on the last call, with what to do about the common mistakes.
+  #failure(token, async) {
+    const error = coreError(this.#core.last_error());
+    if (error.code === 'malformed' && /^bearer[ \t]/i.test(token)) {
+      return hostError('malformed', 'token', 'starts with Bearer: pass the token without the Bearer prefix, or use verifyBearer() or bearerToken()');
     }
-    return error;
+    if (error.code !== 'no_usable_keys' || this.#core.has_keys()) return error;
+    const remote = this.#remote;
+    if (remote === undefined) return hostError('no_usable_keys', 'jwks', 'no JWKS has been loaded yet: pass jwks to new Verifier() or call setJwks()');
+    const failure = remote.lastError;
+    if (failure) return hostError('no_usable_keys', 'jwks', `no JWKS has been loaded yet; the last fetch failed: ${failure.message}`, { cause: failure });
+    return hostError('no_usable_keys', 'jwks', async
+      ? 'no JWKS has been loaded yet'
+      : 'no JWKS has been loaded yet: a RemoteJwks fetches keys in verifyAsync() and verifyBearerAsync(); use those, or await jwks.ready() before verify()');
   }
 
   /** Releases the wasm memory now instead of at garbage collection (optional). */
@@ -341,22 +479,83 @@ export class Verifier {
   }
 }
 
-function bearer(authorization) {
-  if (authorization === undefined || authorization === null) {
-    throw new JwtError('missing_token', 'no Authorization header');
-  }
+/**
+ * The token of an `Authorization` header value (RFC 6750, parsed by the core), or null
+ * when there is none (no header, or another scheme). Throws a `JwtError` for a malformed
+ * bearer value.
+ */
+export function bearerToken(authorization) {
+  if (authorization === undefined || authorization === null) return null;
   if (typeof authorization !== 'string') throw new TypeError('the Authorization header value must be a string');
   let token;
   try {
     token = bearer_token(authorization);
   } catch (e) {
-    throw decodeError(e);
+    throw coreError(e);
   }
-  if (token === '') throw new JwtError('missing_token', 'the Authorization header does not use the Bearer scheme');
-  return token;
+  return token === '' ? null : token;
+}
+
+function bearer(authorization) {
+  const token = bearerToken(authorization);
+  if (token !== null) return token;
+  throw hostError('missing_token', 'request', authorization === undefined || authorization === null
+    ? 'no Authorization header'
+    : 'the Authorization header does not use the Bearer scheme');
+}
+
+// Unverified decoding, for display and routing only (which issuer, which key): nothing
+// here checks a signature, a time or a policy.
+function unverifiedSegment(token, index, what) {
+  if (typeof token !== 'string') throw hostError('malformed', 'token', `expected a string, not ${token === null ? 'null' : typeof token}`);
+  const parts = token.split('.');
+  if (parts.length !== 3) throw hostError('malformed', 'token', `expected a compact JWT (three segments), got ${parts.length} segment(s)`);
+  const segment = parts[index];
+  let value;
+  try {
+    if (!/^[A-Za-z0-9_-]*$/.test(segment)) throw new Error('not base64url');
+    value = JSON.parse(decoder.decode(b64urlBytes(segment)));
+  } catch {
+    throw hostError('malformed', 'token', `the ${what} is not base64url-encoded JSON`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw hostError('malformed', 'token', `the ${what} is not a JSON object`);
+  }
+  return value;
+}
+
+/**
+ * UNVERIFIED: the payload of a compact JWT, decoded without checking anything (as jose's
+ * `decodeJwt`). Never trust what it returns; use `Verifier.verify` for that.
+ */
+export function decodeJwt(token) {
+  return unverifiedSegment(token, 1, 'payload');
+}
+
+/**
+ * UNVERIFIED: the protected header of a compact JWT, decoded without checking anything
+ * (as jose's `decodeProtectedHeader`).
+ */
+export function decodeProtectedHeader(token) {
+  return unverifiedSegment(token, 0, 'header');
 }
 
 const DISCOVERY_PATH = '/.well-known/openid-configuration';
+
+// RemoteJwks options: jose's (timeoutDuration, cooldownDuration, cacheMaxAge, headers)
+// and the schedule's other knobs, every duration in milliseconds.
+const REMOTE_OPTIONS = [
+  'discovery', 'issuer', 'fetch', 'headers', 'store', 'storeKey', 'storeGraceDuration', 'timeoutDuration',
+  'cooldownDuration', 'cacheMaxAge', 'cacheMinAge', 'retryDuration', 'retryMaxDuration',
+];
+// The names of 0.1 counted seconds: refused with their new name rather than silently
+// read in another unit.
+const REMOTE_RENAMED = {
+  fetchTimeout: 'timeoutDuration', kidCooldown: 'cooldownDuration', defaultTtl: 'cacheMaxAge', maxTtl: 'cacheMaxAge',
+  minTtl: 'cacheMinAge', retryInitial: 'retryDuration', retryMax: 'retryMaxDuration', storeGrace: 'storeGraceDuration',
+};
+// The core's minimum Cache-Control lifetime (RefreshConfig::default().min_ttl).
+const DEFAULT_MIN_AGE_MS = 30_000;
 
 /**
  * A JWKS fetched from a URL (or found through OIDC discovery) with the runtime's `fetch`.
@@ -390,6 +589,13 @@ export class RemoteJwks {
 
   constructor(url, options = {}) {
     const u = url instanceof URL ? url : new URL(String(url));
+    if (options === null || typeof options !== 'object') throw new TypeError('RemoteJwks options must be an object');
+    for (const name of Object.keys(options)) {
+      if (REMOTE_OPTIONS.includes(name) || options[name] === undefined) continue;
+      const renamed = REMOTE_RENAMED[name];
+      if (renamed) throw optionError(name, `renamed ${renamed} (milliseconds, as jose, or a duration such as 30s)`);
+      throw unknownOption(name, REMOTE_OPTIONS);
+    }
     const {
       discovery = u.pathname.endsWith(DISCOVERY_PATH),
       issuer,
@@ -398,10 +604,18 @@ export class RemoteJwks {
       headers,
       store,
       storeKey = `jwtgate:jwks:${u.href}`,
-      storeGrace = 86400,
-      defaultTtl = -1, minTtl = -1, maxTtl = -1, retryInitial = -1, retryMax = -1, kidCooldown = -1, fetchTimeout = -1,
     } = options;
     if (typeof fetchFn !== 'function') throw new TypeError('no fetch function: pass options.fetch');
+    // jose's names and units (milliseconds); the core's schedule counts whole seconds.
+    const ms = (name) => (options[name] === undefined ? undefined : millis(options[name], name));
+    const secs = (v) => (v === undefined ? -1 : Math.ceil(v / 1000));
+    const timeout = ms('timeoutDuration');
+    const cooldown = ms('cooldownDuration');
+    const maxAge = ms('cacheMaxAge');
+    const minAge = ms('cacheMinAge') ?? (maxAge === undefined ? undefined : Math.min(maxAge, DEFAULT_MIN_AGE_MS));
+    const retry = ms('retryDuration');
+    const retryMax = ms('retryMaxDuration');
+    const grace = ms('storeGraceDuration');
     this.#url = u.href;
     this.#discovery = Boolean(discovery);
     this.#issuer = issuer;
@@ -409,9 +623,11 @@ export class RemoteJwks {
     this.#headers = headers;
     this.#store = store;
     this.#storeKey = storeKey;
-    this.#storeGrace = storeGrace;
-    this.#schedule = new Schedule(defaultTtl, minTtl, maxTtl, retryInitial, retryMax, kidCooldown, fetchTimeout);
-    this.#timeoutMs = (fetchTimeout >= 0 ? fetchTimeout : 15) * 1000;
+    this.#storeGrace = grace === undefined ? 86400 : Math.ceil(grace / 1000);
+    // cacheMaxAge is jose's "most time between fetches": it caps a Cache-Control lifetime
+    // and replaces the lifetime used without one.
+    this.#schedule = new Schedule(secs(maxAge), secs(minAge), secs(maxAge), secs(retry), secs(retryMax), secs(cooldown), secs(timeout));
+    this.#timeoutMs = timeout ?? 15000;
     // A policy-free core used only to check that a fetched document has usable keys.
     this.#probe = new Core('{}', 0);
   }
@@ -430,7 +646,8 @@ export class RemoteJwks {
   async ready(options) {
     await this._ensure(timeOf(options));
     if (this.jwksText === undefined) {
-      throw new JwtError('no_usable_keys', `no JWKS could be loaded${this.lastError ? `: ${this.lastError.message}` : ''}`);
+      const failure = this.lastError;
+      throw hostError('no_usable_keys', 'jwks', `no JWKS could be loaded${failure ? `: ${failure.message}` : ''}`, { cause: failure ?? undefined });
     }
     return JSON.parse(this.jwksText);
   }
@@ -479,13 +696,24 @@ export class RemoteJwks {
   async #get(url, what) {
     const signal = typeof AbortSignal !== 'undefined' && AbortSignal.timeout ? AbortSignal.timeout(this.#timeoutMs) : undefined;
     const fetchFn = this.#fetch;
-    // Redirects are not followed (as in the Envoy filter): the configured URL, or the
-    // discovered jwks_uri, is the only place keys come from.
-    const response = await fetchFn(url, { headers: { accept: 'application/json', ...this.#headers }, signal, redirect: 'manual' });
+    let response;
+    try {
+      // Redirects are not followed (as in the Envoy filter): the configured URL, or the
+      // discovered jwks_uri, is the only place keys come from.
+      response = await fetchFn(url, { headers: { accept: 'application/json', ...this.#headers }, signal, redirect: 'manual' });
+    } catch (e) {
+      // "fetch failed" alone says nothing: the cause (ECONNREFUSED, a DNS or TLS error)
+      // is what the operator needs.
+      const cause = e?.cause;
+      const why = cause && typeof cause === 'object'
+        ? ` (${[cause.code, cause.message].filter((x) => typeof x === 'string' && x !== '').join(': ')})`
+        : '';
+      throw hostError('jwks_fetch_failed', 'jwks', `${what} ${url}: ${e?.message ?? e}${why}`, { cause: e });
+    }
     if (!response.ok) {
       // Drain the body so the connection can be reused.
       await response.text().catch(() => {});
-      throw new JwtError('jwks_fetch_failed', `${what} ${url} answered HTTP ${response.status}`);
+      throw hostError('jwks_fetch_failed', 'jwks', `${what} ${url} answered HTTP ${response.status}`);
     }
     return { text: await response.text(), cacheControl: response.headers.get('cache-control') };
   }
@@ -498,14 +726,14 @@ export class RemoteJwks {
         try {
           this.#jwksUri = discovery_jwks_uri(text, this.#issuer);
         } catch (e) {
-          throw decodeError(e);
+          throw coreError(e);
         }
       }
       const { text, cacheControl } = await this.#get(this.#discovery ? this.#jwksUri : this.#url, 'JWKS');
       try {
         this.#probe.set_jwks(text);
       } catch (e) {
-        throw decodeError(e);
+        throw jwksMistake(coreError(e), text);
       }
       const ttl = this.#schedule.succeeded(now, cacheControl ?? undefined);
       this.#install(text);
@@ -523,7 +751,7 @@ export class RemoteJwks {
     } catch (e) {
       // Rediscover on the next attempt: the jwks_uri itself may have moved.
       this.#jwksUri = undefined;
-      this.lastError = e instanceof JwtError ? e : new JwtError('jwks_fetch_failed', `JWKS fetch failed: ${e?.message ?? e}`);
+      this.lastError = e instanceof JwtError ? e : hostError('jwks_fetch_failed', 'jwks', `JWKS fetch failed: ${e?.message ?? e}`, { cause: e });
       this.#schedule.failed(now);
       return false;
     }

@@ -1,6 +1,7 @@
-// Types of the npm package `jwtgate` (every loader exports the same API).
+// Types of the npm package `jwtgate` (every loader exports the same API). The build
+// copies this file to pkg/index.d.cts for CommonJS consumers.
 
-/** The core's stable verdict codes (`err.code`), plus `missing_token` for `verifyBearer`. */
+/** The core's stable verdict codes (`err.code`, `ErrorCode` in the core). */
 export type JwtErrorCode =
   | 'token_too_large'
   | 'malformed'
@@ -24,16 +25,34 @@ export type JwtErrorCode =
   | 'jwks_too_many_keys'
   | 'bad_policy'
   | 'bad_discovery'
+  | 'jwks_fetch_failed'
   | 'missing_token'
-  | 'jwks_fetch_failed';
+  | 'multiple_tokens';
 
-/** A rejection. `code` is stable; `message` says why in a sentence (safe to log). */
+/**
+ * A rejection. `code` is stable; `message` says why in a sentence of printable ASCII (safe
+ * to log and to put in a header).
+ */
 export class JwtError extends Error {
   readonly name: 'JwtError';
   code: JwtErrorCode;
+  /** For `bad_policy`: the option at fault, as you wrote it (`audience`, `claims.team`, `cacheSize`). */
+  field: string | undefined;
+  /** The claim at fault (`exp`, `aud`, `iss`, `kubernetes.io.namespace`, `typ`), as jose's `claim`. */
+  claim: string | undefined;
+  /** With a claim, jose's reason: `missing`, `invalid` (wrong type) or `check_failed`. */
+  reason: 'missing' | 'invalid' | 'check_failed' | undefined;
   /** True for `bad_audience` and `claim_rule_failed`: answer 403, not 401. */
   readonly forbidden: boolean;
-  constructor(code: JwtErrorCode, message: string);
+  /** For `jwks_fetch_failed` (and `no_usable_keys` after one): the underlying failure. */
+  cause?: unknown;
+  constructor(code: JwtErrorCode, message: string, options?: { cause?: unknown; field?: string; claim?: string });
+  /**
+   * An RFC 6750 `WWW-Authenticate` value built by the core: `Bearer realm="…"`, then
+   * `error` (`invalid_token`, `insufficient_scope`, `invalid_request`) and
+   * `error_description`; the realm alone for `missing_token`. Always a valid header value.
+   */
+  wwwAuthenticate(realm: string): string;
 }
 
 export type Algorithm = 'RS256' | 'RS384' | 'RS512';
@@ -43,28 +62,38 @@ export interface JWKS {
   keys: Array<Record<string, unknown>>;
 }
 
-/** Seconds as a number, or a duration such as `"30s"`, `"5m"`, `"2h"`, `"1d"`. */
+/**
+ * A number, or a duration string by jose's grammar (the core's `jwtgate::duration`):
+ * `"30s"`, `"1.5m"`, `"2 hours"`, `"1w"`, `"250ms"`; a string without a unit is seconds.
+ * Numbers are seconds in `Verifier` options and milliseconds in `RemoteJwks` options, as in jose.
+ */
 export type Duration = number | string;
 
 export interface VerifierOptions {
   /** Keys: a JWKS object, its JSON text, or a `RemoteJwks` (then use `verifyAsync`). */
   jwks?: JWKS | string | RemoteJwks;
-  /** Accepted `iss` values (exact). Unset: `iss` is not checked. */
+  /** Accepted `iss` values (exact). Unset: `iss` is not checked. An empty list is refused. */
   issuer?: string | string[];
-  /** Accepted `aud` values (any one match). Unset: `aud` is only type-checked. */
+  /** Accepted `aud` values (any one match). Unset: `aud` is only type-checked. An empty list is refused. */
   audience?: string | string[];
-  /** Algorithm allow-list (default `['RS256']`). */
+  /** Algorithm allow-list (default `['RS256']`). An empty list is refused. */
   algorithms?: Algorithm[];
-  /** Clock skew tolerated on `exp`, `nbf` and `iat` (default 60 s). */
+  /** Clock skew tolerated on `exp`, `nbf` and `iat`: seconds or a duration (default 60 s). */
   clockTolerance?: Duration;
-  /** Refuse tokens whose `iat` is older than this (then `iat` is required). */
+  /** Refuse tokens whose `iat` is older than this: seconds or a duration (then `iat` is required). */
   maxTokenAge?: Duration | null;
   /** Claims (dotted paths) that must be present. */
   requiredClaims?: string[];
-  /** Accepted `sub` values: exact, or a prefix when ending in `*`. */
+  /** Accepted `sub` values: exact, or a prefix when ending in `*`. An empty list is refused. */
   subject?: string | string[];
-  /** Nested-claim rules: dotted path -> allowed value(s). */
+  /** Nested-claim rules: dotted path -> allowed value(s). An empty list of values is refused. */
   claims?: Record<string, unknown | unknown[]>;
+  /**
+   * Required `typ` header (RFC 8725 explicit typing), e.g. `'at+jwt'` for RFC 9068 access
+   * tokens; compared as jose does (case-insensitive, `application/` optional). A mismatch
+   * is `invalid_claim` with `claim: 'typ'`.
+   */
+  typ?: string;
   /** Cap on the compact token length in bytes (default 16384). */
   maxTokenBytes?: number;
   /** Whether a token without `exp` is refused (default true). */
@@ -74,7 +103,10 @@ export interface VerifierOptions {
 }
 
 export interface VerifyOptions {
-  /** The current time: seconds since the epoch or a Date (default `Date.now() / 1000`). */
+  /**
+   * The current time: seconds since the epoch or a Date (default `Date.now() / 1000`).
+   * A number above 1e11 (milliseconds, most likely) is a TypeError.
+   */
   now?: number | Date;
 }
 
@@ -158,10 +190,16 @@ export class Verifier {
 /** Where `RemoteJwks` persists its last good JWKS across isolates (Workers KV, Cache API, ...). */
 export interface JwksStore {
   get(key: string): Promise<string | null | undefined> | string | null | undefined;
-  /** `ttl` in seconds: the Cache-Control lifetime plus `storeGrace`. */
+  /** `ttl` in seconds (Workers KV counts seconds): the Cache-Control lifetime plus `storeGraceDuration`. */
   put(key: string, value: string, options: { ttl: number }): Promise<unknown> | unknown;
 }
 
+/**
+ * `RemoteJwks` options: jose's names and units (milliseconds) where jose has them. Unknown
+ * options are refused (`bad_policy`); the seconds-based names of 0.1 (`fetchTimeout`,
+ * `kidCooldown`, `defaultTtl`, `minTtl`, `maxTtl`, `retryInitial`, `retryMax`,
+ * `storeGrace`) are refused with their new name.
+ */
 export interface RemoteJwksOptions {
   /** Treat the URL as an OIDC discovery document (default: when it ends in `/.well-known/openid-configuration`). */
   discovery?: boolean;
@@ -174,16 +212,22 @@ export interface RemoteJwksOptions {
   store?: JwksStore;
   /** Key in the store (default `jwtgate:jwks:<url>`). */
   storeKey?: string;
-  /** Seconds a stored JWKS outlives its freshness, as a fallback while the IdP is down (default 86400). */
-  storeGrace?: number;
-  /** Schedule knobs in seconds (defaults from the core: 600, 30, 86400, 1, 300, 30, 15). */
-  defaultTtl?: number;
-  minTtl?: number;
-  maxTtl?: number;
-  retryInitial?: number;
-  retryMax?: number;
-  kidCooldown?: number;
-  fetchTimeout?: number;
+  /** How long a stored JWKS outlives its freshness, as a fallback while the IdP is down (default 1 day). */
+  storeGraceDuration?: Duration;
+  /** A fetch is abandoned after this long (default 15 s). jose: `timeoutDuration`. */
+  timeoutDuration?: Duration;
+  /** At most one refetch for an unknown `kid` per this long (default 30 s). jose: `cooldownDuration`. */
+  cooldownDuration?: Duration;
+  /**
+   * Most time between fetches: caps a `Cache-Control` lifetime and is the lifetime without
+   * one (defaults: 1 day cap, 10 minutes without `Cache-Control`). jose: `cacheMaxAge`.
+   */
+  cacheMaxAge?: Duration;
+  /** Least time between scheduled fetches, however short `Cache-Control` says (default 30 s). */
+  cacheMinAge?: Duration;
+  /** First retry delay after a failed fetch, doubling up to `retryMaxDuration` (defaults 1 s, 5 min). */
+  retryDuration?: Duration;
+  retryMaxDuration?: Duration;
 }
 
 export class RemoteJwks {
@@ -203,3 +247,23 @@ export class RemoteJwks {
   /** Fetches now (or joins the fetch in flight); resolves to whether it succeeded. */
   refresh(options?: VerifyOptions): Promise<boolean>;
 }
+
+/**
+ * The token of an `Authorization` header value (RFC 6750, parsed by the core), or null when
+ * there is none (no header, or another scheme). Throws `JwtError` (`malformed`) for a
+ * malformed bearer value.
+ */
+export function bearerToken(authorization: string | null | undefined): string | null;
+
+/**
+ * UNVERIFIED: the payload of a compact JWT, decoded without checking its signature, time
+ * or anything else (jose's `decodeJwt`). For display or routing only; never trust it.
+ * Throws `JwtError` (`malformed`) when it is not a JWT.
+ */
+export function decodeJwt<P = JWTPayload>(token: string): P;
+
+/**
+ * UNVERIFIED: the protected header of a compact JWT, decoded without checking anything
+ * (jose's `decodeProtectedHeader`). Throws `JwtError` (`malformed`) when it is not a JWT.
+ */
+export function decodeProtectedHeader(token: string): JWSHeader;

@@ -1,11 +1,37 @@
 // Node >= 20, Bun and Deno: read the wasm next to the glue and instantiate it
 // synchronously, so importing (or requiring, Node >= 20.19) the package is all it takes.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { createPublicKey, verify } from 'node:crypto';
 import { initSync } from '../pkg/jwtgate.js';
 import { setHostRsa } from './host.js';
 
-initSync({ module: readFileSync(new URL('../pkg/jwtgate_bg.wasm', import.meta.url)) });
+initSync({ module: wasmBytes() });
+
+// Where the wasm is: next to the glue in the package; next to the bundle when a bundler
+// (esbuild --platform=node) moved this file and the .wasm was copied beside it; or
+// resolved through node_modules from wherever this file now is. A CommonJS bundle has
+// no import.meta.url, only __filename.
+function wasmBytes() {
+  const here = import.meta.url ?? (typeof __filename === 'string' ? pathToFileURL(__filename).href : undefined);
+  const tried = [];
+  const candidates = here === undefined ? [] : [new URL('../pkg/jwtgate_bg.wasm', here), new URL('./jwtgate_bg.wasm', here)];
+  for (const url of candidates) {
+    try {
+      return readFileSync(url);
+    } catch {
+      tried.push(url.pathname);
+    }
+  }
+  try {
+    return readFileSync(createRequire(here ?? pathToFileURL(process.cwd() + '/').href).resolve('jwtgate/jwtgate_bg.wasm'));
+  } catch {
+    tried.push('jwtgate/jwtgate_bg.wasm through node_modules');
+  }
+  throw new Error(`jwtgate: cannot find jwtgate_bg.wasm (tried ${tried.join(', ')}). `
+    + 'When bundling for Node, copy node_modules/jwtgate/pkg/jwtgate_bg.wasm next to the bundle.');
+}
 
 // RSA signatures go to crypto.verify (OpenSSL in Node, BoringSSL in Bun): about twice as
 // fast as the wasm engine here. The core has already parsed the token, chosen the key and

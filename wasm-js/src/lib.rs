@@ -8,10 +8,10 @@
 //!   signed JSON text, which JS hands to `JSON.parse` (faster than building objects
 //!   through the boundary one property at a time);
 //! - the hot path reports failure as `None` and keeps the error, which JS then reads
-//!   as `"code\nreason"` with [`Core::last_error`]: no exception objects are built in
-//!   Rust, and the error path costs one more crossing only when there is an error;
+//!   with [`Core::last_error`]: no exception objects are built in Rust, and the error
+//!   path costs one more crossing only when there is an error;
 //! - cold paths (construction, key pushes, discovery) return `Result<_, JsValue>`,
-//!   whose error value is the same `"code\nreason"` string.
+//!   whose error value is the same encoded error (see [`encode`]).
 
 // On wasm32 the crate is no_std: std's panic handler formats messages with locations,
 // which drags in Debug formatting, Unicode tables and path strings (tens of KB). Our
@@ -41,16 +41,32 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 #[global_allocator]
 static ALLOC: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 
-/// `"code\nreason"`: the one error shape JS turns into a `JwtError`.
+/// The one error shape JS turns into a `JwtError`: a JSON array
+/// `[code, reason, field, claim, challenge]`, field and claim `null` when absent. The
+/// field and claim travel as data so JS never reads them out of the reason text.
+/// `challenge` is what the core's `Error::www_authenticate` appends after the realm; it
+/// is computed here because a `JwtError` cannot be turned back into a core `Error`.
 fn encode(e: &Error) -> String {
-    let code = e.code().as_str();
-    let reason = e.reason();
-    let mut s = String::with_capacity(code.len() + 1 + reason.len());
-    s.push_str(code);
-    s.push('\n');
-    s.push_str(reason);
-    s
+    let mut out = String::with_capacity(e.reason().len() + 128);
+    out.push('[');
+    json_str(&mut out, e.code().as_str());
+    out.push(',');
+    json_str(&mut out, e.reason());
+    out.push(',');
+    json_opt_str(&mut out, e.field());
+    out.push(',');
+    json_opt_str(&mut out, e.claim());
+    out.push(',');
+    let full = e.www_authenticate("");
+    // The realm comes first in the core's challenge; should that ever change, JS gets an
+    // empty challenge and its tests fail, rather than a wrong header.
+    json_str(&mut out, full.strip_prefix(EMPTY_REALM).unwrap_or(""));
+    out.push(']');
+    out
 }
+
+/// What `Error::www_authenticate("")` starts with.
+const EMPTY_REALM: &str = "Bearer realm=\"\"";
 
 fn js_err(e: &Error) -> JsValue {
     JsValue::from_str(&encode(e))
@@ -72,7 +88,7 @@ pub struct Core {
     verifier: Option<Verifier>,
     /// The runtime's own RSA check, when it has a fast synchronous one (see [`HostRsaFn`]).
     host: Option<HostRsaFn>,
-    /// `"code\nreason"` of the last failure of `verify`/`verify_jws`.
+    /// The encoded last failure of `verify`/`verify_jws` (see [`encode`]).
     last_error: String,
 }
 
@@ -106,9 +122,11 @@ impl Core {
             // Unreachable: the policy leaves only into the verifier. Never fall back to a
             // default (weaker) policy.
             (None, None) => {
-                return Err(JsValue::from_str(
-                    "bad_policy\nthe verifier lost its policy (a jwtgate-js bug)",
-                ))
+                return Err(js_err(&Error::for_field(
+                    ErrorCode::BadPolicy,
+                    "jwks",
+                    "the verifier lost its policy (a jwtgate-js bug)",
+                )))
             }
         }
         Ok(report)
@@ -189,7 +207,7 @@ impl Core {
         }
     }
 
-    /// The last error as `"code\nreason"` (empty when there was none).
+    /// The last error, encoded (see [`encode`]; empty when there was none).
     pub fn last_error(&self) -> String {
         self.last_error.clone()
     }
@@ -254,11 +272,13 @@ impl HostRsa for JsHost<'_> {
 }
 
 /// The core refuses an empty key set, so "nothing pushed yet" is reported with the
-/// code the core uses for a key set without usable keys.
+/// code the core uses for a key set without usable keys. JS adds what to do about it.
 fn no_keys() -> String {
-    let mut s = String::from(ErrorCode::NoUsableKeys.as_str());
-    s.push_str("\nno JWKS has been loaded yet");
-    s
+    encode(&Error::for_field(
+        ErrorCode::NoUsableKeys,
+        "jwks",
+        "no JWKS has been loaded yet",
+    ))
 }
 
 /// The key report as JSON, written by hand: serde's serializer would add a float
@@ -318,7 +338,7 @@ fn json_str(out: &mut String, s: &str) {
 }
 
 /// RFC 6750 bearer parsing: `Some(token)`, `Some("")` when the header carries no
-/// bearer token (another scheme, or absent), or an error `"code\nreason"`.
+/// bearer token (another scheme, or absent), or an encoded error.
 #[wasm_bindgen]
 pub fn bearer_token(value: &str) -> Result<String, JsValue> {
     match jwtgate::bearer_token(value) {
@@ -347,6 +367,52 @@ pub fn forbidden_codes() -> String {
         out.push_str(code.as_str());
     }
     out
+}
+
+/// An error the JS layer detects itself (an option, a fetch, a hint), built by the core
+/// so that it has the same shape as the core's own: a printable-ASCII reason
+/// `"subject: detail"` (untrusted text escaped) and its challenge. `field` is set to
+/// `subject`; JS keeps it only where the subject is an option name.
+#[wasm_bindgen]
+pub fn host_error(code: &str, subject: &str, detail: &str) -> String {
+    // Only JS-made codes arrive here; an unknown one (a user-made JwtError) is
+    // challenged as a plain invalid token.
+    let code = ErrorCode::ALL
+        .iter()
+        .copied()
+        .find(|c| c.as_str() == code)
+        .unwrap_or(ErrorCode::Malformed);
+    encode(&Error::for_field(code, subject, detail))
+}
+
+/// `WWW-Authenticate` for an error whose challenge [`encode`] computed: the core's
+/// realm (filtered as the core filters it), then that challenge.
+#[wasm_bindgen]
+pub fn www_authenticate(realm: &str, challenge: &str) -> String {
+    // MissingToken's challenge is the realm alone (RFC 6750 3.1).
+    let mut out = Error::for_field(ErrorCode::MissingToken, "", "").www_authenticate(realm);
+    out.push_str(challenge);
+    out
+}
+
+/// The core's policy fields (`Policy::from_json`), comma-separated: the one list JS
+/// derives its option names from.
+#[wasm_bindgen]
+pub fn policy_fields() -> String {
+    Policy::FIELDS.join(",")
+}
+
+/// A duration in milliseconds by the core's grammar (`jwtgate::duration`: jose's, plus
+/// `ms`; a bare number is seconds), or `None` when it does not parse.
+#[wasm_bindgen]
+pub fn parse_millis(text: &str) -> Option<f64> {
+    jwtgate::duration::parse_millis(text).map(|ms| ms as f64)
+}
+
+/// [`parse_millis`] in whole seconds, rounded as the core rounds.
+#[wasm_bindgen]
+pub fn parse_seconds(text: &str) -> Option<f64> {
+    jwtgate::duration::parse_seconds(text).map(|s| s as f64)
 }
 
 /// The core's sans-I/O JWKS refresh schedule, so the npm package refreshes, backs off

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { Verifier, JwtError, RemoteJwks } from 'jwtgate';
+import { Verifier, JwtError, RemoteJwks, bearerToken, decodeJwt, decodeProtectedHeader } from 'jwtgate';
 import { buildFixtures, makeKey, signToken, claims, NOW } from '../fixtures.mjs';
 
 const fx = buildFixtures();
@@ -280,4 +280,175 @@ test('the key report carries any kid and detail text intact (JSON escaping)', ()
   assert.deepEqual(report.kids, [odd]);
   assert.equal(report.skipped[0].kid, odd);
   assert.equal(report.skipped[0].reason, 'unsupported_kty');
+});
+
+// Issue 13 point 1: an empty allow-list must never mean "anything". The core refuses it;
+// the JS layer hands it over untouched and names the option the user wrote.
+test('empty allow-lists are refused, naming the JS option', () => {
+  for (const [options, field] of [
+    [{ audience: [] }, 'audience'], [{ issuer: [] }, 'issuer'], [{ subject: [] }, 'subject'],
+    [{ algorithms: [] }, 'algorithms'], [{ claims: { team: [] } }, 'claims.team'],
+    [{ claims: { 'kubernetes.io.namespace': [] } }, 'claims.kubernetes.io.namespace'],
+  ]) {
+    assert.throws(() => new Verifier({ jwks: fx.jwks, ...options }), (e) => {
+      assert.ok(e instanceof JwtError);
+      assert.equal(e.code, 'bad_policy', e.message);
+      assert.equal(e.field, field);
+      assert.ok(e.message.startsWith(`${field}: `), e.message);
+      return true;
+    });
+  }
+  // And a token with any audience is not accepted by some verifier built anyway.
+  const v = new Verifier({ ...opts, audience: ['nobody'] });
+  rejects(() => v.verify(fx.tokens.good, at), 'bad_audience');
+});
+
+test('errors carry claim, jose reason and field as data', () => {
+  const v = new Verifier(opts);
+  const caught = (fn) => { try { fn(); } catch (e) { return e; } throw new Error('no error'); };
+  const expired = caught(() => v.verify(fx.tokens.expired, at));
+  assert.deepEqual([expired.code, expired.claim, expired.reason, expired.field], ['expired', 'exp', 'check_failed', undefined]);
+  const k = makeKey('k1x');
+  const noExp = caught(() => new Verifier({ jwks: { keys: [k.jwk] } }).verify(signToken(k, { iss: 'x' }), at));
+  assert.deepEqual([noExp.code, noExp.claim, noExp.reason], ['missing_claim', 'exp', 'missing']);
+  const badIss = caught(() => v.verify(fx.tokens.badIssuer, at));
+  assert.deepEqual([badIss.claim, badIss.reason], ['iss', 'check_failed']);
+  const sig = caught(() => v.verify(fx.tokens.forged, at));
+  assert.deepEqual([sig.claim, sig.reason], [undefined, undefined]);
+  const opt = caught(() => new Verifier({ maxTokenBytes: 0 }));
+  assert.equal(opt.field, 'maxTokenBytes');
+});
+
+test('wwwAuthenticate: the core builds an RFC 6750 challenge', () => {
+  const v = new Verifier(opts);
+  const caught = (fn) => { try { fn(); } catch (e) { return e; } throw new Error('no error'); };
+  const expired = caught(() => v.verify(fx.tokens.expired, at));
+  assert.equal(expired.wwwAuthenticate('api'),
+    `Bearer realm="api", error="invalid_token", error_description="expired: ${expired.message}"`);
+  const aud = caught(() => v.verify(fx.tokens.badAudience ?? signToken(makeKey('k1'), claims({ aud: 'x' })), at));
+  assert.match(aud.wwwAuthenticate('api'), /error="(insufficient_scope|invalid_token)"/);
+  const missing = caught(() => v.verifyBearer(undefined, at));
+  assert.equal(missing.code, 'missing_token');
+  assert.equal(missing.wwwAuthenticate('api'), 'Bearer realm="api"');
+  assert.equal(caught(() => v.verifyBearer('Basic abc', at)).wwwAuthenticate('api'), 'Bearer realm="api"');
+  // Quotes and backslashes in the reason cannot break out of the quoted string; the
+  // realm keeps only what a quoted string may hold.
+  const iss = caught(() => v.verify(fx.tokens.badIssuer, at));
+  assert.match(iss.message, /"/);
+  assert.doesNotMatch(iss.wwwAuthenticate('api').slice('Bearer realm="api", error="invalid_token", error_description="'.length, -1), /["\\]/);
+  assert.equal(iss.wwwAuthenticate('a"b\\c\u00e9'), iss.wwwAuthenticate('abc'));
+  // A JwtError made by hand gets a challenge too.
+  assert.equal(new JwtError('bad_audience', 'aud: nope').wwwAuthenticate('x'),
+    'Bearer realm="x", error="insufficient_scope", error_description="bad_audience: aud: nope"');
+  assert.throws(() => expired.wwwAuthenticate(), TypeError);
+});
+
+test('every message is printable ASCII, JS-made ones included', () => {
+  const v = new Verifier({});
+  const messages = [];
+  for (const fn of [
+    () => v.verify('x.y.z'), () => v.verify(fx.tokens.good, at), () => v.verifyBearer('Basic \u00e9'),
+    () => new Verifier({ 'aud\u00e9ience': 1 }), () => new Verifier({ clockTolerance: '5 \u00e9' }),
+    () => v.setJwks('-----BEGIN PUBLIC KEY-----\nMIIB'), () => v.setJwks({ kty: 'RSA', n: 'x', e: 'AQAB' }),
+  ]) {
+    try { fn(); } catch (e) { messages.push(e.message); }
+  }
+  assert.equal(messages.length, 7);
+  for (const m of messages) assert.match(m, /^[\x20-\x7e]+$/, m);
+});
+
+test('durations: the core grammar (jose): 1w, 1.5m, 0.5, ms', () => {
+  const at0 = { now: NOW + 3600 + 89 };
+  const k = makeKey('d');
+  const t = signToken(k, { exp: NOW + 3600 });
+  const verdict = (clockTolerance) => {
+    try { new Verifier({ jwks: { keys: [k.jwk] }, clockTolerance }).verify(t, at0); return 'ok'; } catch (e) { return e.code; }
+  };
+  assert.equal(verdict('1.5m'), 'ok'); // 90 s
+  assert.equal(verdict('1 min'), 'expired');
+  assert.equal(verdict('1w'), 'ok');
+  assert.equal(verdict(89.6), 'ok'); // rounded to 90 s, as the core rounds
+  assert.equal(verdict(0.5), 'expired');
+  assert.equal(verdict('90000ms'), 'ok');
+  for (const bad of ['-1s', '1 fortnight', NaN, Infinity, -1, '', true]) {
+    rejects(() => new Verifier({ clockTolerance: bad }), 'bad_policy', /^clockTolerance: expected seconds/);
+  }
+});
+
+test('typ: explicit typing compared as jose does', () => {
+  const k = makeKey('t');
+  const jwks = { keys: [k.jwk] };
+  const at1 = signToken(k, claims(), { typ: 'at+jwt' });
+  const at2 = signToken(k, claims(), { typ: 'application/AT+JWT' });
+  const plain = signToken(k, claims());
+  const none = signToken(k, claims(), { typ: undefined });
+  for (const cacheSize of [0, 4]) {
+    const v = new Verifier({ jwks, typ: 'at+jwt', cacheSize });
+    assert.equal(v.verify(at1, at).payload.sub, claims().sub);
+    assert.equal(v.verify(at2, at).header.typ, 'application/AT+JWT');
+    for (const t of [plain, none, plain]) {
+      assert.throws(() => v.verify(t, at), (e) => {
+        assert.equal(e.code, 'invalid_claim');
+        assert.equal(e.claim, 'typ');
+        assert.equal(e.reason, 'check_failed');
+        assert.match(e.message, /^typ: .*at\+jwt is required/);
+        return true;
+      });
+    }
+    // The core's verdict comes first: an expired token of the wrong type is expired.
+    rejects(() => v.verify(plain, { now: NOW + 7200 }), 'expired');
+  }
+  assert.equal(new Verifier({ jwks, typ: 'application/jwt' }).verify(plain, at).header.typ, 'JWT');
+  for (const bad of ['', 3, 'application/']) rejects(() => new Verifier({ typ: bad }), 'bad_policy', /^typ:/);
+});
+
+test('mistakes get errors that say what to do', () => {
+  const v = new Verifier(opts);
+  rejects(() => v.verify(`Bearer ${fx.tokens.good}`, at), 'malformed', /without the Bearer prefix/);
+  rejects(() => v.verify(`bearer ${fx.tokens.good}`, at), 'malformed', /bearerToken\(\)/);
+  const pem = '-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n-----END PUBLIC KEY-----\n';
+  rejects(() => new Verifier({ jwks: pem }), 'jwks_malformed', /PEM.*JWKS|JWKS.*PEM/);
+  rejects(() => v.setJwks(fx.jwks.keys[0]), 'jwks_malformed', /single JWK.*wrap it as \{keys:\[\.\.\.\]\}/);
+  rejects(() => v.setJwks(JSON.stringify(fx.jwks.keys[0])), 'jwks_malformed', /wrap it as/);
+  assert.equal(v.verify(fx.tokens.good, at).header.kid, 'k1', 'the previous keys stay');
+  rejects(() => new Verifier({}).verify(fx.tokens.good, at), 'no_usable_keys', /setJwks\(\)/);
+  assert.throws(() => v.verify(fx.tokens.good, { now: Date.now() }), (e) => e instanceof TypeError && /milliseconds/.test(e.message));
+  rejects(() => new Verifier({ audiences: 'x' }), 'bad_policy', /did you mean audience\?/);
+});
+
+test('verify before a RemoteJwks has keys points at verifyAsync', () => {
+  const jwks = new RemoteJwks('https://idp.test/jwks', { fetch: async () => new Response('{}') });
+  const v = new Verifier({ jwks });
+  rejects(() => v.verify(fx.tokens.good, at), 'no_usable_keys', /verifyAsync\(\)/);
+});
+
+test('RemoteJwks options: jose names in milliseconds; unknown and renamed options refused', () => {
+  const fetch = async () => new Response('{}');
+  const url = 'https://idp.test/jwks';
+  new RemoteJwks(url, { fetch, timeoutDuration: 5000, cooldownDuration: '30s', cacheMaxAge: 600_000, cacheMinAge: 1000,
+    retryDuration: 500, retryMaxDuration: '5m', storeGraceDuration: '1d', headers: {}, storeKey: 'k' });
+  rejects(() => new RemoteJwks(url, { fetch, cooldown: 1 }), 'bad_policy', /^cooldown: unknown option/);
+  rejects(() => new RemoteJwks(url, { fetch, kidCooldown: 30 }), 'bad_policy', /^kidCooldown: renamed cooldownDuration \(milliseconds/);
+  rejects(() => new RemoteJwks(url, { fetch, fetchTimeout: 2 }), 'bad_policy', /renamed timeoutDuration/);
+  rejects(() => new RemoteJwks(url, { fetch, timeoutDuration: -1 }), 'bad_policy', /^timeoutDuration: expected milliseconds/);
+  rejects(() => new RemoteJwks(url, { fetch, cacheMaxAge: '10 fortnights' }), 'bad_policy', /^cacheMaxAge:/);
+});
+
+test('unverified decoding helpers', () => {
+  assert.equal(decodeJwt(fx.tokens.good).sub, 'system:serviceaccount:payments:api');
+  assert.equal(decodeJwt(fx.tokens.forged).sub !== undefined, true, 'no signature check: a forgery decodes too');
+  assert.deepEqual(decodeProtectedHeader(fx.tokens.good), { alg: 'RS256', typ: 'JWT', kid: 'k1' });
+  for (const bad of ['', 'a.b', 'a.b.c.d.e', 'e30.e30', '!!.e30.x', `${Buffer.from('[1]').toString('base64url')}.e30.x`, 42]) {
+    assert.throws(() => decodeProtectedHeader(bad), (e) => e instanceof JwtError && e.code === 'malformed', String(bad));
+  }
+  assert.throws(() => decodeJwt('e30.bnVsbA.x'), (e) => e.code === 'malformed');
+  assert.deepEqual(decodeJwt('e30.e30.x'), {});
+});
+
+test('bearerToken: the core\'s RFC 6750 parsing', () => {
+  assert.equal(bearerToken(`Bearer ${fx.tokens.good}`), fx.tokens.good);
+  assert.equal(bearerToken(`bEaReR ${fx.tokens.good}`), fx.tokens.good);
+  assert.equal(bearerToken(undefined), null);
+  assert.equal(bearerToken('Basic dXNlcg=='), null);
+  assert.throws(() => bearerToken('Bearer a b'), (e) => e instanceof JwtError);
 });

@@ -5,7 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createServer, validateHeaderValue } from 'node:http';
 import { Verifier, JwtError } from 'jwtgate';
+import { Core } from '../../pkg/jwtgate.js';
 import { hostRsa, setHostRsa } from '../../js/host.js';
 
 const corpus = JSON.parse(readFileSync(new URL('../../../tests/vectors/corpus.json', import.meta.url), 'utf8'));
@@ -95,4 +97,106 @@ test(`corpus: ${corpus.jwks_cases.length} JWKS cases`, () => {
     }
   }
   assert.deepEqual(wrong, []);
+});
+
+// Policy documents straight into the core (Core::new takes the core's JSON form): the
+// verdict and, for bad_policy, the field as data.
+test(`corpus: ${corpus.policy_cases.length} policy cases through the core`, () => {
+  assert.ok(corpus.policy_cases.length > 0);
+  const wrong = [];
+  for (const c of corpus.policy_cases) {
+    let got = { code: 'ok' };
+    try {
+      new Core(c.policy_raw, 0).free();
+    } catch (e) {
+      const [code, reason, field] = JSON.parse(e);
+      got = { code, field, reason };
+    }
+    if (got.code !== c.expect) wrong.push(`${c.name}: expected ${c.expect}, got ${got.code} (${got.reason})`);
+    else if (c.field !== undefined && got.field !== c.field) wrong.push(`${c.name}: field ${got.field}, expected ${c.field}`);
+  }
+  assert.deepEqual(wrong, []);
+});
+
+// The same documents through the JS API: each core field given as its JS option must get
+// the same verdict, with the field named as the user wrote it.
+test('corpus: policy cases through new Verifier name the JS option', () => {
+  const wrong = [];
+  for (const c of corpus.policy_cases) {
+    const doc = JSON.parse(c.policy_raw);
+    if (!Object.keys(doc).every((f) => OPTION[f])) continue; // a core-only spelling (unknown field)
+    const got = verdict(() => new Verifier(options(doc)));
+    if (got.code !== c.expect) {
+      wrong.push(`${c.name}: expected ${c.expect}, got ${got.code}`);
+      continue;
+    }
+    if (c.field === undefined) continue;
+    const [head, ...rest] = c.field.split('.');
+    const option = [OPTION[head], ...rest].join('.');
+    let field;
+    try {
+      new Verifier(options(doc));
+    } catch (e) {
+      field = e.field;
+      if (!e.message.startsWith(`${option}: `)) wrong.push(`${c.name}: message ${e.message}`);
+    }
+    if (field !== option) wrong.push(`${c.name}: field ${field}, expected ${option}`);
+  }
+  assert.deepEqual(wrong, []);
+});
+
+// Every error a corpus case produces must be usable in an HTTP answer as it is: its
+// message and its wwwAuthenticate() value go through WHATWG Headers and through Node's
+// own header validation (which killed the old Node example on a non-ASCII reason).
+test('corpus: every error message and challenge is a valid header value', async () => {
+  const errors = [];
+  const collect = (fn) => {
+    try {
+      fn();
+    } catch (e) {
+      assert.ok(e instanceof JwtError, String(e));
+      errors.push(e);
+    }
+  };
+  for (const c of corpus.cases) {
+    const v = verifierFor(c, 'node:crypto');
+    const token = tokenOf(c);
+    collect(() => (c.entry === 'verify_jws' ? v.verifyJws(token) : v.verify(token, { now: c.now })));
+  }
+  for (const c of corpus.jwks_cases) collect(() => new Verifier({}).setJwks(c.jwks_raw));
+  for (const c of corpus.policy_cases) {
+    const doc = JSON.parse(c.policy_raw);
+    collect(() => new Verifier(Object.keys(doc).every((f) => OPTION[f]) ? options(doc) : doc));
+  }
+  // A kid of 80 characters with non-ASCII in it: the case that crashed the example.
+  const kid = `${'k'.repeat(40)}\u00e9\u2026\u202e\ud83d\ude00"\\${'x'.repeat(34)}`;
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  collect(() => new Verifier({ jwks: corpus.jwks[corpus.cases[0].jwks] }).verify(`${b64({ alg: 'RS256', kid })}.${b64({ exp: 1 })}.AAAA`));
+  assert.ok(errors.length > corpus.cases.length / 2, `${errors.length} errors`);
+  assert.ok(errors.some((e) => e.code === 'unknown_kid' && e.message.includes('\\u{e9}')), 'the long non-ASCII kid is escaped');
+
+  const printable = /^[\x20-\x7e]*$/;
+  for (const e of errors) {
+    for (const value of [e.message, e.wwwAuthenticate('api'), e.wwwAuthenticate('r\u00e9alm "x"')]) {
+      assert.match(value, printable, `${e.code}: ${value}`);
+      new Headers({ 'www-authenticate': value, 'x-reason': value });
+      // What res.setHeader and res.writeHead run (ERR_INVALID_CHAR was the crash).
+      validateHeaderValue('www-authenticate', value);
+    }
+  }
+  // And one real answer carrying the long-kid error, through node:http and fetch.
+  const kidError = errors.find((e) => e.code === 'unknown_kid' && e.message.includes('\\u{e9}'));
+  const server = createServer((req, res) => {
+    res.setHeader('x-reason', kidError.message);
+    res.writeHead(401, { 'www-authenticate': kidError.wwwAuthenticate('api') }).end();
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const res = await fetch(`http://127.0.0.1:${server.address().port}/`);
+    assert.equal(res.status, 401);
+    assert.equal(res.headers.get('x-reason'), kidError.message);
+    assert.match(res.headers.get('www-authenticate'), /^Bearer realm="api", error="invalid_token", error_description="unknown_kid: /);
+  } finally {
+    server.close();
+  }
 });

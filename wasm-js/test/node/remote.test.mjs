@@ -114,7 +114,7 @@ test('first load failing: verify says no_usable_keys and why', async () => {
 
 test('unknown kid refetches respect the cooldown', async () => {
   reset({ '/jwks': { body: fx.jwks, cacheControl: 'max-age=3600' } });
-  const v = new Verifier({ jwks: new RemoteJwks(`${base}/jwks`, { kidCooldown: 30 }), ...policy });
+  const v = new Verifier({ jwks: new RemoteJwks(`${base}/jwks`, { cooldownDuration: 30_000 }), ...policy });
   await verifyAt(v, fx.tokens.good, NOW);
   await assert.rejects(verifyAt(v, fx.tokens.unknownKid, NOW + 1), (e) => e.code === 'unknown_kid');
   await assert.rejects(verifyAt(v, fx.tokens.unknownKid, NOW + 2), (e) => e.code === 'unknown_kid');
@@ -226,7 +226,7 @@ test('a discovery document pointing at another host is used only for that URI', 
   reset({
     '/.well-known/openid-configuration': { body: { issuer: base, jwks_uri: 'http://127.0.0.2:9/jwks' } },
   });
-  const jwks = RemoteJwks.fromIssuer(base, { fetchTimeout: 2 });
+  const jwks = RemoteJwks.fromIssuer(base, { timeoutDuration: 2000 });
   const v = new Verifier({ jwks, ...policy });
   // The other host is not ours: nothing answers there, so no keys are loaded from anywhere.
   await assert.rejects(v.verifyAsync(fx.tokens.good, { now: NOW }), (e) => e.code === 'no_usable_keys');
@@ -236,7 +236,41 @@ test('a discovery document pointing at another host is used only for that URI', 
 test('a stalled IdP is abandoned at the fetch timeout', async () => {
   reset({ '/jwks': { body: fx.jwks } });
   state.delayMs = 1500;
-  const v = new Verifier({ jwks: new RemoteJwks(`${base}/jwks`, { fetchTimeout: 0.2 }), ...policy });
+  const v = new Verifier({ jwks: new RemoteJwks(`${base}/jwks`, { timeoutDuration: 200 }), ...policy });
   await assert.rejects(v.verifyAsync(fx.tokens.good, { now: NOW }), (e) => e.code === 'no_usable_keys');
   state.delayMs = 0;
+});
+
+test('a refused connection says why: the cause, its code and message', async () => {
+  // A port that was just free: nothing listens there.
+  const probe = createServer();
+  await new Promise((r) => probe.listen(0, '127.0.0.1', r));
+  const port = probe.address().port;
+  await new Promise((r) => probe.close(r));
+  const jwks = new RemoteJwks(`http://127.0.0.1:${port}/jwks`);
+  const v = new Verifier({ jwks, ...policy });
+  await assert.rejects(v.verifyAsync(fx.tokens.good, { now: NOW }), (e) => {
+    assert.equal(e.code, 'no_usable_keys');
+    assert.match(e.message, /ECONNREFUSED/);
+    assert.equal(e.cause, jwks.lastError);
+    return true;
+  });
+  assert.equal(jwks.lastError.code, 'jwks_fetch_failed');
+  assert.match(jwks.lastError.message, new RegExp(`^jwks: JWKS http://127\\.0\\.0\\.1:${port}/jwks: fetch failed \\(ECONNREFUSED: connect ECONNREFUSED`));
+  assert.ok(jwks.lastError.cause instanceof Error, 'the fetch error is the cause');
+  assert.equal(jwks.lastError.cause.cause.code, 'ECONNREFUSED');
+});
+
+test('cacheMaxAge (ms, as jose) caps Cache-Control and is the lifetime without one', async () => {
+  reset({ '/long': { body: fx.jwks, cacheControl: 'max-age=86400' }, '/none': { body: fx.jwks } });
+  const capped = new RemoteJwks(`${base}/long`, { cacheMaxAge: 120_000 });
+  await capped.refresh({ now: NOW });
+  assert.equal(capped.nextFetchAt, NOW + 120);
+  const bare = new RemoteJwks(`${base}/none`, { cacheMaxAge: '5m' });
+  await bare.refresh({ now: NOW });
+  assert.equal(bare.nextFetchAt, NOW + 300);
+  // Below the 30 s floor it still applies (jose has no floor).
+  const short = new RemoteJwks(`${base}/none`, { cacheMaxAge: 10_000 });
+  await short.refresh({ now: NOW });
+  assert.equal(short.nextFetchAt, NOW + 10);
 });

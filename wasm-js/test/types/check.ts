@@ -7,7 +7,9 @@ interface MyClaims extends JWTPayload {
 
 const jwks = new RemoteJwks('https://idp.example/.well-known/openid-configuration', {
   store: { get: async (k) => null, put: async (k, v, { ttl }) => undefined },
-  kidCooldown: 30,
+  cooldownDuration: '30s',
+  timeoutDuration: 5000,
+  cacheMaxAge: 600_000,
 });
 const verifier = new Verifier({
   jwks: { keys: [] },
