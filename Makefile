@@ -100,7 +100,8 @@ soak: setup-rust
 test-js: setup-rust
 	wasm-js/scripts/test.sh
 
-# The published crates: both ship LICENSE and README.md, cargo's publish dry-run of both
+# The published crates: the key files jwtgate's tests carry (filter/tests/data) equal the
+# shared ones, both crates ship LICENSE and README.md, cargo's publish dry-run of both
 # (needs the crates.io index, fails without it), then the packed jwtgate crate's own tests built from the .crate alone, with the
 # workspace's Cargo.lock (and toolchain) so the versions are the tested ones. --allow-dirty: this
 # checks what would be packed, uncommitted edits included, not the git state. The --config
@@ -108,9 +109,9 @@ test-js: setup-rust
 # does not carry (and so the shared target dir's builds are reused).
 PACKAGE_TARGET_DIR = $(abspath $(or $(CARGO_TARGET_DIR),$(CURDIR)/target))
 package: setup-rust
-	@for f in rfc7515-a2.jwks.json main.pem rsa4096.pem; do \
-	  cmp -s filter/tests/data/$$f tests/vectors/keys/$$f || \
-	    { echo "filter/tests/data/$$f differs from tests/vectors/keys/$$f" >&2; exit 1; }; \
+	@for f in filter/tests/data/*; do \
+	  k="tests/vectors/keys/$${f##*/}"; \
+	  [[ ! -f "$$k" ]] || cmp -s "$$f" "$$k" || { echo "$$f differs from $$k (copy it)" >&2; exit 1; }; \
 	done
 	@for p in jwtgate jwtgate-envoy; do \
 	  files="$$($(CARGO) package --list --allow-dirty -p $$p)"; \
