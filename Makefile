@@ -101,12 +101,13 @@ test-js: setup-rust
 	wasm-js/scripts/test.sh
 
 # The published crates: the key files jwtgate's tests carry (filter/tests/data) equal the
-# shared ones, both crates ship LICENSE and README.md, cargo's publish dry-run of both
-# (needs the crates.io index, fails without it), then the packed jwtgate crate's own tests built from the .crate alone, with the
-# workspace's Cargo.lock (and toolchain) so the versions are the tested ones. --allow-dirty: this
-# checks what would be packed, uncommitted edits included, not the git state. The --config
-# lines repeat the workspace's profile for the test-only RSA reference, which a packed crate
-# does not carry (and so the shared target dir's builds are reused).
+# shared ones; both crates ship LICENSE and README.md; cargo's publish dry-run of both (needs
+# the crates.io index, fails without it); then the packed jwtgate crate's own tests, built
+# from the .crate alone with the workspace's Cargo.lock (and toolchain) so the versions are
+# the tested ones. --allow-dirty: this checks what would be packed, uncommitted edits
+# included, not the git state. The --config lines repeat the workspace's profile for the
+# test-only RSA reference, which a packed crate does not carry (and so the shared target
+# dir's builds are reused).
 PACKAGE_TARGET_DIR = $(abspath $(or $(CARGO_TARGET_DIR),$(CURDIR)/target))
 package: setup-rust
 	@for f in filter/tests/data/*; do \
