@@ -95,7 +95,7 @@ pub fn claim_header_value(v: &Value) -> Option<String> {
 
 /// `jwt_authn`'s number format (a number is a double in its protobuf payload).
 fn number_text(f: f64) -> String {
-    if f >= 0.0 && f < 18_446_744_073_709_551_616.0 && f.fract() == 0.0 {
+    if (0.0..18_446_744_073_709_551_616.0).contains(&f) && f.fract() == 0.0 {
         format!("{}", f as u64)
     } else {
         format!("{f:.6}")
