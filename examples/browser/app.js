@@ -1,17 +1,15 @@
 // The page's logic: build a Verifier from the pasted JWKS and options, verify the pasted
 // token, and show the verdict, the decoded claims and the exact reason for a rejection.
 // The package is loaded through its browser entry (wasm inlined, no network access).
-import { Verifier, JwtError } from '../../wasm-js/js/browser.js';
+import { Verifier, JwtError, decodeJwt, decodeProtectedHeader } from '../../wasm-js/js/browser.js';
 
 const $ = (id) => document.getElementById(id);
 
-// Decodes a segment for display even when verification fails, so the user sees what
-// the token claims; the verdict line says whether to believe it.
-function peek(token, index) {
+// Decodes the token for display even when verification fails, so the user sees what it
+// claims; these helpers check nothing, and the verdict line says whether to believe it.
+function peek(decode, token) {
   try {
-    const seg = token.split('.')[index];
-    const bin = atob(seg.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((seg.length + 3) % 4));
-    return JSON.parse(new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0))));
+    return decode(token);
   } catch {
     return undefined;
   }
@@ -33,6 +31,7 @@ function run() {
   $('header').textContent = '';
   $('claims').textContent = '';
   $('keys').textContent = '';
+  $('challenge').textContent = '';
   try {
     const verifier = new Verifier({ issuer, audience });
     const report = verifier.setJwks(jwks);
@@ -45,8 +44,8 @@ function run() {
     show('ok', `Valid: signature verified with key <code>${escape(header.kid ?? '(no kid)')}</code>${escape(exp)}`);
   } catch (e) {
     if (!(e instanceof JwtError)) throw e;
-    const header = peek(token, 0);
-    const payload = peek(token, 1);
+    const header = peek(decodeProtectedHeader, token);
+    const payload = peek(decodeJwt, token);
     if (header) $('header').textContent = JSON.stringify(header, null, 2);
     if (payload) $('claims').textContent = `// NOT verified\n${JSON.stringify(payload, null, 2)}`;
     // Time verdicts are easier to read with the dates next to the raw seconds.
@@ -55,6 +54,8 @@ function run() {
       ? ` (${when('exp')}${when('nbf')}${when('iat')} now ${new Date().toISOString()})`.replace('( ', '(')
       : '';
     show('bad', `Rejected: <code>${escape(e.code)}</code>: ${escape(e.message)}${escape(times)}`);
+    // What an API guarded by jwtgate would answer for this token.
+    $('challenge').textContent = `HTTP ${e.forbidden ? 403 : 401}\nWWW-Authenticate: ${e.wwwAuthenticate('api')}`;
   }
 }
 

@@ -2,13 +2,6 @@
 // Deno.serve, Bun.serve, Hono and most edge runtimes. jwtgate decides; this maps to HTTP.
 import { JwtError } from 'jwtgate';
 
-/** RFC 6750 §3 challenge for a rejection. */
-export function challenge(error, realm = 'api') {
-  if (error.code === 'missing_token') return `Bearer realm="${realm}"`;
-  const description = error.message.replace(/["\\]/g, "'");
-  return `Bearer realm="${realm}", error="${error.forbidden ? 'insufficient_scope' : 'invalid_token'}", error_description="${description}"`;
-}
-
 /** `handler(request, claims)` runs only for requests with a valid bearer token. */
 export function withJwt(verifier, handler, { realm = 'api' } = {}) {
   return async (request) => {
@@ -19,7 +12,8 @@ export function withJwt(verifier, handler, { realm = 'api' } = {}) {
       if (!(e instanceof JwtError)) throw e;
       return Response.json({ error: e.code, message: e.message }, {
         status: e.forbidden ? 403 : 401,
-        headers: { 'www-authenticate': challenge(e, realm) },
+        // The RFC 6750 challenge, built by jwtgate; always a valid header value.
+        headers: { 'www-authenticate': e.wwwAuthenticate(realm) },
       });
     }
     return handler(request, claims);

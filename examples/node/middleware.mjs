@@ -2,15 +2,6 @@
 // Express or Connect). The verdict comes from jwtgate; this file only maps it to HTTP.
 import { JwtError } from 'jwtgate';
 
-/** RFC 6750 §3: which challenge to send for a rejection. */
-export function challenge(error, realm = 'api') {
-  if (error.code === 'missing_token') return `Bearer realm="${realm}"`;
-  // error_description must not contain quotes or backslashes (RFC 6750 §3).
-  const description = error.message.replace(/["\\]/g, "'");
-  const kind = error.forbidden ? 'insufficient_scope' : 'invalid_token';
-  return `Bearer realm="${realm}", error="${kind}", error_description="${description}"`;
-}
-
 /**
  * Wraps a handler: requests without a valid bearer token get 401 (403 when the token is
  * authentic but its audience or claims are refused); the others reach `handler` with the
@@ -22,7 +13,10 @@ export function requireJwt(verifier, handler, { realm = 'api' } = {}) {
       req.jwt = (await verifier.verifyBearerAsync(req.headers.authorization)).payload;
     } catch (e) {
       if (!(e instanceof JwtError)) throw e;
-      res.writeHead(e.forbidden ? 403 : 401, { 'www-authenticate': challenge(e, realm), 'content-type': 'application/json' });
+      // wwwAuthenticate builds the RFC 6750 challenge (the realm; error and description
+      // unless the token was missing); like e.message it holds only printable ASCII, so
+      // it is always a valid header value.
+      res.writeHead(e.forbidden ? 403 : 401, { 'www-authenticate': e.wwwAuthenticate(realm), 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: e.code, message: e.message }));
       return;
     }

@@ -57,6 +57,11 @@ const claims = (extra = {}) => ({ iss: ISSUER, aud: AUDIENCE, sub: 'alice', iat:
 const good = signToken(key, claims({ name: 'Zoë' }));
 const expired = signToken(key, claims({ iat: now - 7200, exp: now - 3600 }));
 const wrongAudience = signToken(key, claims({ aud: 'other' }));
+// Issue 13 point 2: a kid of 80 characters with non-ASCII in it. The core's reason used
+// to end in U+2026, which Node's setHeader and WHATWG Headers refuse: the Node example
+// died on this one request.
+const longKid = `${'k'.repeat(40)}\u00e9\u2026\u202e\ud83d\ude00"\\${'x'.repeat(34)}`;
+const hostileKid = signToken({ ...key, kid: longKid }, claims());
 const jwks = { keys: [key.jwk] };
 const idp = createServer((req, res) => {
   res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' }).end(JSON.stringify(jwks));
@@ -105,6 +110,16 @@ async function guardChecks(base, okBody) {
   expect(/error="invalid_token"/.test(old.headers.get('www-authenticate')), 'invalid_token challenge');
   const aud = await fetch(`${base}/orders`, { headers: { authorization: `Bearer ${wrongAudience}` } });
   expect(aud.status === 403 && (await aud.json()).error === 'bad_audience', 'wrong audience: 403');
+  expect(/error="insufficient_scope"/.test(aud.headers.get('www-authenticate')), 'insufficient_scope challenge');
+  const hostile = await fetch(`${base}/orders`, { headers: { authorization: `Bearer ${hostileKid}` } });
+  const hostileBody = await hostile.json();
+  expect(hostile.status === 401 && hostileBody.error === 'unknown_kid', `long non-ASCII kid: ${hostile.status} ${JSON.stringify(hostileBody)}`);
+  const challenge = hostile.headers.get('www-authenticate');
+  expect(/^Bearer realm="api", error="invalid_token", error_description="unknown_kid: no key has kid '/.test(challenge), `challenge: ${challenge}`);
+  expect(/^[\x20-\x7e]+$/.test(challenge) && /^[\x20-\x7e]+$/.test(hostileBody.message), 'printable ASCII only');
+  // The server survived it.
+  const after = await fetch(`${base}/orders`, { headers: { authorization: `Bearer ${good}` } });
+  expect(after.status === 200, `good token after the hostile one: ${after.status}`);
 }
 
 const serverEnv = { JWKS_URL, ISSUER, AUDIENCE, HOST: '127.0.0.1' };
@@ -222,9 +237,15 @@ await check('browser example: verdict, claims and reason, checked on screenshots
     const badText = await page.textContent('#verdict');
     expect(/^Rejected: expired: token expired at/.test(badText), `verdict: ${badText}`);
     expect((await page.textContent('#claims')).startsWith('// NOT verified'), 'unverified claims are labelled');
+    const answer = await page.textContent('#challenge');
+    expect(answer.startsWith('HTTP 401\nWWW-Authenticate: Bearer realm="api", error="invalid_token", error_description="expired: '), `challenge: ${answer}`);
     await page.screenshot({ path: out + 'browser-rejected.png', fullPage: true });
     const [r2, g2, b2] = await meanColour(await page.locator('#verdict').screenshot());
     expect(r2 > g2 + 10 && r2 > b2 + 10, `rejected verdict is red: ${[r2, g2, b2].map(Math.round)}`);
+
+    await page.fill('#token', hostileKid);
+    await page.click('#verify');
+    expect(/^Rejected: unknown_kid: no key has kid "k+\\u\{e9\}/.test(await page.textContent('#verdict')), 'long kid verdict');
 
     await page.fill('#jwks', '{"keys": []}');
     await page.click('#verify');

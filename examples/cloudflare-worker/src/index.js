@@ -26,12 +26,13 @@ function getVerifier(env) {
   return verifier;
 }
 
+// e.wwwAuthenticate(realm) is the RFC 6750 challenge, built by jwtgate; like e.message it
+// holds only printable ASCII, so it is always a valid header value.
 function reject(e) {
-  const description = e.message.replace(/["\\]/g, "'");
-  const challenge = e.code === 'missing_token'
-    ? 'Bearer realm="api"'
-    : `Bearer realm="api", error="${e.forbidden ? 'insufficient_scope' : 'invalid_token'}", error_description="${description}"`;
-  return Response.json({ error: e.code, message: e.message }, { status: e.forbidden ? 403 : 401, headers: { 'www-authenticate': challenge } });
+  return Response.json({ error: e.code, message: e.message }, {
+    status: e.forbidden ? 403 : 401,
+    headers: { 'www-authenticate': e.wwwAuthenticate('api') },
+  });
 }
 
 // Header values are Latin-1; claims may hold any Unicode, so they travel as base64 of UTF-8.
