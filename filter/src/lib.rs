@@ -36,6 +36,7 @@ mod jwks;
 mod policy;
 pub mod refresh;
 mod rsa;
+pub mod source;
 mod token;
 mod verify;
 
