@@ -11,7 +11,6 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 /// Bounds on a JWKS document, checked before and while parsing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -134,7 +133,6 @@ impl Key {
 pub struct KeySet {
     pub(crate) keys: Vec<Key>,
     skipped: Vec<SkippedKey>,
-    fingerprint: [u8; 32],
 }
 
 impl KeySet {
@@ -215,11 +213,7 @@ impl KeySet {
                 why.trim_end_matches(';')
             ));
         }
-        Ok(KeySet {
-            keys,
-            skipped,
-            fingerprint: Sha256::digest(bytes).into(),
-        })
+        Ok(KeySet { keys, skipped })
     }
 
     /// Number of usable keys.
@@ -245,11 +239,6 @@ impl KeySet {
     /// Whether a usable key has exactly this `kid`. Hosts use it to decide on a refetch.
     pub fn contains_kid(&self, kid: &str) -> bool {
         self.keys.iter().any(|k| k.kid.as_deref() == Some(kid))
-    }
-
-    /// SHA-256 of the source document: equal fingerprints mean the same keys.
-    pub fn fingerprint(&self) -> [u8; 32] {
-        self.fingerprint
     }
 
     /// Why a `kid` that selects no usable key was skipped, if it was.
