@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Tests the npm package in every runtime it supports: Node (node --test: API, error codes,
-# vector corpus, RemoteJwks against a local server, CommonJS, types), then the shared smoke
-# suite in Deno, Bun, workerd and headless Chromium (native ESM and an esbuild bundle),
-# and the examples. Prints per-runtime results and a final "N passed, N failed" line;
+# vector corpus, RemoteJwks against a local server, CommonJS, a Node bundle), types for ESM
+# and CommonJS consumers, the packed tarball (publint, @arethetypeswrong/cli), then the
+# shared smoke suite in Deno, Bun, workerd and headless Chromium (native ESM and an esbuild
+# bundle), and the examples. Prints per-runtime results and a final "N passed, N failed" line;
 # exits non-zero on any failure. Runs scripts/setup.sh first (idempotent, ~0.2 s when
 # everything is installed), so a fresh machine or CI needs nothing else.
 set -uo pipefail
@@ -55,6 +56,8 @@ run() {
 
 run node node --test --test-reporter=spec test/node/
 run types "$bin/tsc" -p test/types --noEmit --pretty false
+run types-cjs "$bin/tsc" -p test/types/tsconfig.cjs.json --noEmit --pretty false
+run pack bash scripts/check-pack.sh
 run deno "$bin/deno" run --no-prompt --allow-read="$here/test" test/runtimes/cli.js test/.fixtures.json
 run bun "$bin/bun" test/runtimes/cli.js test/.fixtures.json
 run workerd node test/runtimes/workerd.mjs

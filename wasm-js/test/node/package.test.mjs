@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, existsSync, mkdirSync, copyFileSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { build } from 'esbuild';
 
 const root = new URL('../../', import.meta.url);
@@ -30,16 +31,29 @@ test('every exports target exists and is packed', () => {
 
 test('runtime conditions pick their loaders', () => {
   const e = pkg.exports['.'];
-  assert.deepEqual(e.types, { require: './pkg/index.d.cts', default: './js/index.d.ts' });
   assert.equal(e.workerd, './js/workerd.js');
   assert.equal(e['edge-light'], './js/edge.js');
   assert.equal(e.deno, './js/deno.js');
-  assert.deepEqual(e.node, { require: './js/node.cjs', default: './js/node.js' });
+  // Node: require() gets a CommonJS file with CommonJS types, import the ESM loader.
+  assert.deepEqual(e.node, {
+    require: { types: './pkg/index.d.cts', default: './js/node.cjs' },
+    default: { types: './js/index.d.ts', default: './js/node.js' },
+  });
+  assert.equal(e.types, './js/index.d.ts');
   assert.equal(e.browser, './js/browser.js');
-  // Order matters: the first matching condition wins, and workerd/edge also match "browser"/"import".
+  // Order matters: the first matching condition wins, and workerd/edge also match
+  // "browser"/"import"; "node" must come before "types" so CommonJS consumers get .d.cts.
   const keys = Object.keys(e);
   assert.ok(keys.indexOf('workerd') < keys.indexOf('browser') && keys.indexOf('edge-light') < keys.indexOf('import'));
-  assert.equal(keys[0], 'types');
+  assert.ok(keys.indexOf('node') < keys.indexOf('types') && keys.indexOf('types') < keys.indexOf('browser'));
+});
+
+test('require() from CommonJS gets the same module as import', async () => {
+  const require = createRequire(import.meta.url);
+  const cjs = require('jwtgate');
+  const esm = await import('jwtgate');
+  assert.equal(cjs.Verifier, esm.Verifier);
+  assert.equal(require.resolve('jwtgate'), fileURLToPath(new URL('js/node.cjs', root)));
 });
 
 test('registry metadata and the license', () => {
