@@ -3,7 +3,7 @@
 // Runtime-neutral: no node: imports, no network (RemoteJwks gets an in-memory fetch).
 
 export async function smoke(lib, fx) {
-  const { Verifier, JwtError, RemoteJwks } = lib;
+  const { Verifier, JwtError, RemoteJwks, decodeJwt, decodeProtectedHeader, bearerToken } = lib;
   const results = [];
   const test = async (name, fn) => {
     try {
@@ -95,6 +95,40 @@ export async function smoke(lib, fx) {
     eq(codeOf(() => new Verifier({ ...opts, requiredClaims: ['jti'] }).verify(fx.tokens.good, at)), 'missing_claim', 'required claim');
     eq(codeOf(() => new Verifier({ ...opts, maxTokenBytes: 100 }).verify(fx.tokens.good, at)), 'token_too_large', 'size cap');
     eq(codeOf(() => new Verifier({ ...opts, requireExp: false }).verify(fx.tokens.noExp, at)), 'ok', 'requireExp false');
+  });
+
+  await test('empty allow-lists are refused, naming the option', () => {
+    for (const [options, field] of [[{ audience: [] }, 'audience'], [{ issuer: [] }, 'issuer'], [{ subject: [] }, 'subject'],
+      [{ algorithms: [] }, 'algorithms'], [{ claims: { team: [] } }, 'claims.team']]) {
+      let e;
+      try { new Verifier({ ...opts, ...options }); } catch (x) { e = x; }
+      eq([e?.code, e?.field], ['bad_policy', field], field);
+    }
+  });
+
+  await test('errors: claim, field, and a wwwAuthenticate value every Headers accepts', () => {
+    const v = new Verifier(opts);
+    const err = (fn) => { try { fn(); } catch (e) { return e; } throw new Error('no error'); };
+    const expired = err(() => v.verify(fx.tokens.expired, at));
+    eq([expired.claim, expired.reason], ['exp', 'check_failed'], 'claim');
+    eq(expired.wwwAuthenticate('api'), `Bearer realm="api", error="invalid_token", error_description="expired: ${expired.message}"`, 'challenge');
+    eq(err(() => v.verifyBearer(undefined, at)).wwwAuthenticate('api'), 'Bearer realm="api"', 'missing token');
+    // A long kid with characters a header cannot carry, straight into Headers.
+    const b64 = (o) => btoa(String.fromCharCode(...new TextEncoder().encode(JSON.stringify(o)))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    const kid = `${'k'.repeat(40)}\u00e9\u2026"\\${'x'.repeat(36)}`;
+    const hostile = err(() => v.verify(`${b64({ alg: 'RS256', kid })}.${b64({ exp: 1 })}.AAAA`, at));
+    eq(hostile.code, 'unknown_kid', 'long kid');
+    const h = new Headers({ 'www-authenticate': hostile.wwwAuthenticate('api'), 'x-reason': hostile.message });
+    eq(/^[\x20-\x7e]+$/.test(h.get('www-authenticate') + h.get('x-reason')), true, 'printable ASCII');
+  });
+
+  await test('typ, durations and the unverified helpers', () => {
+    eq(codeOf(() => new Verifier({ ...opts, typ: 'at+jwt' }).verify(fx.tokens.good, at)), 'invalid_claim', 'typ JWT refused');
+    eq(codeOf(() => new Verifier({ ...opts, typ: 'application/jwt' }).verify(fx.tokens.good, at)), 'ok', 'typ JWT');
+    eq(codeOf(() => new Verifier({ ...opts, clockTolerance: '1w' }).verify(fx.tokens.expired, at)), 'ok', '1w');
+    eq(decodeJwt(fx.tokens.good).iss, fx.issuer, 'decodeJwt');
+    eq(decodeProtectedHeader(fx.tokens.good).kid, 'k1', 'decodeProtectedHeader');
+    eq(bearerToken(`Bearer ${fx.tokens.good}`), fx.tokens.good, 'bearerToken');
   });
 
   await test('the cache serves a repeated token and still checks time', () => {
