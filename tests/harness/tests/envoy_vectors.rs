@@ -86,6 +86,21 @@ fn config(case: &Value) -> String {
     .to_string()
 }
 
+/// Whether the core's `missing_claim` for this case is about `aud`: the filter answers that
+/// with 403, as `jwt_authn` does (`iss` is checked before `aud`).
+fn missing_aud(case: &Value, token: &str) -> bool {
+    let policy = policy(case["policy"].as_str().unwrap_or(""));
+    let payload: Option<Value> = token
+        .split('.')
+        .nth(1)
+        .and_then(b64url_decode)
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let Some(payload) = payload else { return false };
+    policy.contains_key("audiences")
+        && payload.get("aud").is_none()
+        && (!policy.contains_key("issuers") || payload.get("iss").is_some())
+}
+
 /// Runs one case; `Err` says how the filter's answer differs from `expect`.
 fn run(host: &mut Host, case: &Value, token: &str) -> Result<String, String> {
     if !host.configure(config(case)).map_err(|e| e.to_string())? {
@@ -111,7 +126,9 @@ fn run(host: &mut Host, case: &Value, token: &str) -> Result<String, String> {
                 r.header("www-authenticate")
             ));
         }
-        let status = if matches!(got.as_str(), "bad_audience" | "claim_rule_failed") {
+        let status = if matches!(got.as_str(), "bad_audience" | "claim_rule_failed")
+            || (got == "missing_claim" && missing_aud(case, token))
+        {
             403
         } else {
             401
