@@ -92,7 +92,55 @@ def configs(idp: Idp) -> dict:
                       {"match": {"safe_regex": {"regex": "/v[0-9]+/.*"}}, "requires": {"requires_all": {
                           "requirements": [{"provider_name": "p"}, {"provider_name": "c"}]}}},
                       {"match": {"prefix": "/"}, "requires": {"provider_name": "p"}}]},
+        # Contour-style: remote keys, cache_duration as a string, the Authorization header
+        # named explicitly (so its prefix is case-sensitive), the token forwarded.
+        "contour_remote": {"providers": {"p": {
+            "issuer": idp.issuer, "audiences": ["api"],
+            "remote_jwks": {"http_uri": {"uri": f"{idp.base}/keys", "cluster": "idp", "timeout": {"seconds": 10}},
+                            "cache_duration": "1800s"},
+            "from_headers": [{"name": "Authorization", "value_prefix": "Bearer "}], "forward": True}},
+            "rules": [{"match": {"path": "/health"}},
+                      {"match": {"prefix": "/"}, "requires": {"provider_name": "p"}}]},
+        # Envoy Gateway: two issuers, either accepted, claims to headers.
+        "gateway_two_issuers": {"providers": {
+            "a": {"issuer": idp.issuer, "audiences": ["api"], "local_jwks": {"inline_string": jwks},
+                  "claim_to_headers": [{"header_name": "x-sub", "claim_name": "sub"}]},
+            "b": {"issuer": SECOND, "local_jwks": {"inline_string": jwks},
+                  "claim_to_headers": [{"header_name": "x-sub", "claim_name": "sub"}]}},
+            "rules": [{"match": {"prefix": "/"}, "requires": {"requires_any": {"requirements": [
+                {"provider_name": "a"}, {"provider_name": "b"}]}}}]},
+        # Istio with two jwtRules: any of them, or none.
+        "istio_two_rules": {"providers": {
+            "origins-0": {"issuer": idp.issuer, "local_jwks": {"inline_string": jwks}, "forward": True,
+                          "payload_in_metadata": "origins-0"},
+            "origins-1": {"issuer": SECOND, "local_jwks": {"inline_string": jwks}, "forward": True,
+                          "payload_in_metadata": "origins-1"}},
+            "rules": [{"match": {"prefix": "/"}, "requires": {"requires_any": {"requirements": [
+                {"provider_name": "origins-0"}, {"provider_name": "origins-1"}, {"allow_missing": {}}]}}}]},
+        # A Helm chart: padded payload header, a larger skew, exact and regex rules, lenient paths.
+        "helm_chart": {"providers": {"p": {
+            "issuer": idp.issuer, "audiences": ["api", "web"], "local_jwks": {"inline_string": jwks},
+            "forward_payload_header": "x-jwt-payload", "pad_forward_payload_header": True,
+            "clock_skew_seconds": 30}},
+            "rules": [{"match": {"path": "/health"}},
+                      {"match": {"safe_regex": {"google_re2": {}, "regex": "/lenient.*"}},
+                       "requires": {"allow_missing_or_failed": {}}},
+                      {"match": {"prefix": "/"}, "requires": {"provider_name": "p"}}]},
+        # Blog-post shape: expiry required, the token cache on, subjects by prefix.
+        "blog_strict": {"providers": {"p": {
+            "issuer": idp.issuer, "audiences": ["api"], "local_jwks": {"inline_string": jwks},
+            "require_expiration": True, "jwt_cache_config": {"jwt_cache_size": 1000},
+            "subjects": {"prefix": "user-"}, "forward_payload_header": "x-jwt-payload"}},
+            "rules": [{"match": {"prefix": "/"}, "requires": {"provider_name": "p"}}]},
+        # Only a query parameter and a cookie, no header.
+        "params_and_cookies": {"providers": {"p": {
+            "issuer": idp.issuer, "local_jwks": {"inline_string": jwks},
+            "from_params": ["access_token", "token"], "from_cookies": ["session"]}},
+            "rules": [{"match": {"prefix": "/"}, "requires": {"provider_name": "p"}}]},
     }
+
+
+SECOND = "https://second.example"
 
 
 def requests_for(idp: Idp, other: Key) -> list:
@@ -108,6 +156,10 @@ def requests_for(idp: Idp, other: Key) -> list:
         ("expired", "/api", b(idp.token(aud="api", lifetime=-3600))),
         ("not_yet_valid", "/api", b(idp.token(aud="api", nbf=idp_now() + 3600))),
         ("wrong_issuer", "/api", b(idp.token(aud="api", iss="https://other.example"))),
+        ("second_issuer", "/api", b(idp.token(aud="api", iss=SECOND, sub="user-2"))),
+        ("other_subject", "/api", b(idp.token(aud="api", sub="svc-1"))),
+        ("web_audience", "/api", b(idp.token(aud=["web", "x"]))),
+        ("skewed_exp", "/api", b(idp.token(aud="api", lifetime=-45))),
         ("wrong_audience", "/api", b(idp.token(aud="other"))),
         ("no_audience", "/api", b(idp.token())),
         ("empty_bearer", "/api", {"authorization": "Bearer "}),
@@ -131,6 +183,7 @@ def requests_for(idp: Idp, other: Key) -> list:
         ("peek_garbage", "/peek", b("abc")),
         ("cookie", "/cookie", {"cookie": f"a=1; session={good}; b=2"}),
         ("cookie_missing", "/cookie", {"cookie": "a=1"}),
+        ("cookie_on_api", "/api", {"cookie": f"session={good}"}),
         ("requires_all", "/v1/items", dict(b(good), cookie=f"session={good}")),
         ("requires_all_one", "/v1/items", b(good)),
         ("spoofed_claim_header", "/api", dict(b(good), **{"x-sub": "admin"})),
@@ -202,7 +255,9 @@ def ask(port: int, path: str, headers: dict):
     return status, (upstream_view(body) if status == 200 and method == "GET" else None)
 
 
-CONFIGS = ["docs_remote", "docs_inline_folded", "istio_optional", "camel_case", "gateway_map"]
+CONFIGS = ["docs_remote", "docs_inline_folded", "istio_optional", "camel_case", "gateway_map",
+           "contour_remote", "gateway_two_issuers", "istio_two_rules", "helm_chart", "blog_strict",
+           "params_and_cookies"]
 
 
 @pytest.mark.parametrize("config", CONFIGS)

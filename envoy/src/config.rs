@@ -145,6 +145,9 @@ pub struct Provider {
     /// `normalize_payload_in_metadata.space_delimited_claims`: these claims, when strings,
     /// become arrays of their space-separated words in the payload written to filter state.
     pub space_delimited_claims: Vec<String>,
+    /// `subjects` was `jwt_authn`'s `StringMatcher`: a subject that fails it is a 401, as
+    /// `jwt_authn` answers (the core's list form keeps its 403).
+    pub jwt_authn_subjects: bool,
     /// The policy as the core read it, for `provider_and_audiences` to derive another.
     pub policy_map: Map<String, Value>,
     /// `jwt_cache_config.jwt_cache_size`: this provider's verified-token cache size.
@@ -917,6 +920,7 @@ fn provider(name: &str, v: &Value, warnings: &mut Vec<String>) -> Res<Provider> 
         claim_to_filter_state,
         payload_in_filter_state,
         space_delimited_claims,
+        jwt_authn_subjects: o.get("subjects")?.is_some_and(|n| n.v.is_object()),
         policy_map,
         cache_size: cache,
         fail_open_without_keys,

@@ -202,6 +202,13 @@ impl Gate {
                 Err(e) if e.code() == ErrorCode::MissingClaim && e.claim() == Some("aud") => {
                     (Status::Failed, None, Some(Denial::Forbidden(e.code())))
                 }
+                Err(e)
+                    if e.code() == ErrorCode::ClaimRuleFailed
+                        && e.claim() == Some("sub")
+                        && p.jwt_authn_subjects =>
+                {
+                    (Status::Failed, None, Some(Denial::Unauthorized(e.code())))
+                }
                 Err(e) => {
                     log::debug!("provider {}: {}", p.name, e);
                     fail(e.code())

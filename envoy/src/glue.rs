@@ -546,6 +546,20 @@ fn set_header(name: &str, value: Option<&str>) {
 /// claims as filter state. Output headers of providers that did not verify are removed,
 /// so a client cannot supply them itself.
 fn apply_allow(gate: &Gate, accepted: &[Accepted], headers: &[impl Header]) {
+    // Headers a verified provider writes: another provider that did not verify must not
+    // remove them (two providers may share an output header, e.g. one per issuer).
+    let mut written: Vec<&str> = Vec::new();
+    for a in accepted.iter().filter(|a| a.verified.is_some()) {
+        if let Some(p) = gate.config.providers.get(a.provider) {
+            written.extend(p.forward_payload_header.as_deref());
+            written.extend(p.claim_to_headers.iter().map(|c| c.target.as_str()));
+        }
+    }
+    let set_output = |name: &str, value: Option<&str>, mine: bool| {
+        if value.is_some() || mine || !written.contains(&name) {
+            set_header(name, value);
+        }
+    };
     for (i, p) in gate.config.providers.iter().enumerate() {
         let acc = accepted.iter().find(|a| a.provider == i);
         // A provider derived for provider_and_audiences shares its base's output headers:
@@ -571,13 +585,13 @@ fn apply_allow(gate: &Gate, accepted: &[Accepted], headers: &[impl Header]) {
         if let Some(h) = &p.forward_payload_header {
             let value = verified
                 .map(|v| respond::payload_header(v.payload_json(), p.pad_forward_payload_header));
-            set_header(h, value.as_deref());
+            set_output(h, value.as_deref(), verified.is_some());
         }
         for c in &p.claim_to_headers {
             let value = verified
                 .and_then(|v| v.claims().get(&c.claim))
                 .and_then(respond::claim_header_value);
-            set_header(&c.target, value.as_deref());
+            set_output(&c.target, value.as_deref(), verified.is_some());
         }
         let Some(v) = verified else { continue };
         for c in &p.claim_to_filter_state {

@@ -18,6 +18,9 @@ pub enum Denial {
     /// Refused with this code and answered 403 although the code alone is not a 403: a
     /// token without `aud` under an audience check (`jwt_authn` answers it as a wrong `aud`).
     Forbidden(ErrorCode),
+    /// Refused with this code and answered 401 although the code alone is a 403: a subject
+    /// that fails `jwt_authn`'s `subjects` matcher (which answers 401).
+    Unauthorized(ErrorCode),
 }
 
 impl Denial {
@@ -26,7 +29,7 @@ impl Denial {
         match self {
             Denial::Missing => ErrorCode::MissingToken.as_str(),
             Denial::Multiple => ErrorCode::MultipleTokens.as_str(),
-            Denial::Invalid(c) | Denial::Forbidden(c) => c.as_str(),
+            Denial::Invalid(c) | Denial::Forbidden(c) | Denial::Unauthorized(c) => c.as_str(),
         }
     }
 }
@@ -50,7 +53,9 @@ pub fn deny(d: Denial, realm: &str) -> Reply {
         Denial::Invalid(c) if c.is_forbidden() => {
             (403, challenge(realm, "insufficient_scope", d.code()))
         }
-        Denial::Invalid(_) => (401, challenge(realm, "invalid_token", d.code())),
+        Denial::Invalid(_) | Denial::Unauthorized(_) => {
+            (401, challenge(realm, "invalid_token", d.code()))
+        }
     };
     Reply {
         status,
