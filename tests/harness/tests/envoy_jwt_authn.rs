@@ -227,3 +227,48 @@ fn a_token_without_aud_under_an_audience_check_is_a_403() {
     let r = out.local_response.as_ref().expect("refused");
     assert_eq!((r.status, code(r).as_str()), (403, "bad_audience"));
 }
+
+#[test]
+fn providers_sharing_an_output_header_keep_the_verified_ones_value() {
+    // Envoy Gateway writes one provider per issuer with the same claim header.
+    let copy = json!({ "claim_to_headers": [ { "header_name": "x-sub", "claim_name": "sub" } ] });
+    let mut a = copy.clone();
+    merge(&mut a, json!({ "issuer": ISSUER }));
+    let mut b = copy;
+    merge(&mut b, json!({ "issuer": "https://second.example" }));
+    let config = json!({
+        "providers": { "a": inline_provider("main", a), "b": inline_provider("main", b) },
+        "rules": [ { "match": { "prefix": "/" }, "requires": { "requires_any": { "requirements": [
+            { "provider_name": "a" }, { "provider_name": "b" } ] } } } ],
+    })
+    .to_string();
+    let mut host = host(&config);
+    let auth = format!("Bearer {}", valid_token());
+    let out = get(
+        &mut host,
+        0,
+        "/api",
+        &[("authorization", auth.as_str()), ("x-sub", "mallory")],
+    );
+    assert_eq!(verdict(&out), "ok");
+    let s = host.finish(out.stream).expect("finish");
+    assert_eq!(s.request_header("x-sub").as_deref(), Some("alice"));
+}
+
+#[test]
+fn a_jwt_authn_subject_matcher_failure_is_a_401() {
+    let mut host = host(&single(inline_provider(
+        "main",
+        json!({ "issuer": ISSUER, "subjects": { "prefix": "svc-" } }),
+    )));
+    let out = bearer(&mut host, 0, &valid_token());
+    let r = out.local_response.as_ref().expect("refused");
+    assert_eq!((r.status, code(r).as_str()), (401, "claim_rule_failed"));
+    // The core's list form keeps its 403.
+    let mut host = host_with(
+        1,
+        &single(inline_provider("main", json!({ "subjects": ["svc-*"] }))),
+    );
+    let out = bearer(&mut host, 0, &valid_token());
+    assert_eq!(out.local_response.as_ref().map(|r| r.status), Some(403));
+}
