@@ -5,11 +5,13 @@
 // - examples/deno-bun: the same server file under Deno and under Bun;
 // - examples/cloudflare-worker: bundled like wrangler does and run in workerd in front of
 //   a local origin.
-// A local JWKS server plays the IdP. Prints "N passed, N failed".
+// A local JWKS server plays the IdP. Each server also gets every token of the shared corpus
+// and one with an 80-character non-ASCII kid: each must be answered 401/403 with a valid
+// challenge, and the server must still serve afterwards. Prints "N passed, N failed".
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { createServer as netServer } from 'node:net';
-import { mkdirSync, symlinkSync, existsSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, symlinkSync, existsSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { makeKey, signToken } from './fixtures.mjs';
@@ -122,6 +124,28 @@ async function guardChecks(base, okBody) {
   expect(after.status === 200, `good token after the hostile one: ${after.status}`);
 }
 
+// Every token of the shared corpus as a bearer token: none verifies against this IdP, so each
+// gets a rejection whose message and challenge the server must be able to send. Tokens that
+// cannot travel in a header at all (non-ASCII, spaces, over 8 KB) are left out.
+const corpus = JSON.parse(readFileSync(repo + 'tests/vectors/corpus.json', 'utf8'));
+const corpusTokens = corpus.cases
+  .map((c) => c.token ?? c.token_repeat.prefix + c.token_repeat.unit.repeat(c.token_repeat.count) + c.token_repeat.suffix)
+  .filter((t) => t.length <= 8000 && /^[\x21-\x7e]*$/.test(t));
+
+async function corpusChecks(base) {
+  const printable = /^[\x20-\x7e]+$/;
+  for (const token of corpusTokens) {
+    const res = await fetch(`${base}/orders`, { headers: { authorization: `Bearer ${token}` } });
+    const challenge = res.headers.get('www-authenticate');
+    expect(res.status === 401 || res.status === 403, `corpus token: ${res.status} for ${token.slice(0, 40)}`);
+    expect(challenge !== null && printable.test(challenge) && challenge.startsWith('Bearer realm="api"'), `challenge: ${challenge}`);
+    const body = await res.json();
+    expect(printable.test(body.message), `message: ${body.message}`);
+  }
+  const after = await fetch(`${base}/orders`, { headers: { authorization: `Bearer ${good}` } });
+  expect(after.status === 200, `good token after the corpus: ${after.status}`);
+}
+
 const serverEnv = { JWKS_URL, ISSUER, AUDIENCE, HOST: '127.0.0.1' };
 
 await check('node example: node:http middleware guards every route', async () => {
@@ -129,6 +153,7 @@ await check('node example: node:http middleware guards every route', async () =>
   const child = await start('node', ['server.mjs'], { ...serverEnv, PORT: String(port) }, port, examples + 'node');
   try {
     await guardChecks(`http://127.0.0.1:${port}`, (body) => expect(body.hello === 'alice' && body.path === '/orders?x=1', JSON.stringify(body)));
+    await corpusChecks(`http://127.0.0.1:${port}`);
   } finally {
     child.kill();
   }
@@ -143,6 +168,7 @@ for (const [runtime, cmd, args] of [
     const child = await start(cmd, args, { ...serverEnv, PORT: String(port) }, port, examples + 'deno-bun');
     try {
       await guardChecks(`http://127.0.0.1:${port}`, (body) => expect(body.hello === 'alice' && body.path === '/orders', JSON.stringify(body)));
+      await corpusChecks(`http://127.0.0.1:${port}`);
     } finally {
       child.kill();
     }
@@ -186,6 +212,7 @@ const guard :Workerd.Worker = (
       const forwarded = JSON.parse(Buffer.from(body.claims, 'base64').toString('utf8'));
       expect(forwarded.name === 'Zoë', `claims header: ${body.claims}`);
     });
+    await corpusChecks(`http://127.0.0.1:${port}`);
   } finally {
     child.kill();
     origin.close();
