@@ -1,6 +1,7 @@
 // The public API of the npm package. Runtime-independent: each loader (node.js,
 // workerd.js, edge.js, browser.js) instantiates the wasm, then re-exports this module.
-// This file translates between JS and the core; every verdict comes from the core.
+// This file translates between JS and the core; every verdict comes from the core, except
+// the optional `typ` check, which runs here on the header the core has just verified.
 
 import {
   Core, Schedule, bearer_token, discovery_jwks_uri, forbidden_codes, host_error, www_authenticate, policy_fields,
