@@ -578,6 +578,17 @@ pub fn parse(bytes: &[u8]) -> Result<Config, ConfigError> {
     for r in cx_map_values(&per_route) {
         mark(r, &mut used);
     }
+    // A provider derived for provider_and_audiences counts as its base being required.
+    for i in configured_providers..providers.len() {
+        if used.get(i) == Some(&true) {
+            let base = providers[..configured_providers]
+                .iter()
+                .position(|p| p.name == providers[i].name);
+            if let Some(b) = base {
+                used[b] = true;
+            }
+        }
+    }
     let any_allow_missing = rules
         .iter()
         .filter_map(|r| r.requires.as_ref())
@@ -1238,7 +1249,9 @@ impl ReqCx<'_> {
             "extract_only_without_validation",
         ];
         if KINDS.iter().filter(|k| o.has(k)).count() != 1 {
-            o.done(&no_hint)?;
+            if let Some(k) = o.map.keys().find(|k| !KINDS.contains(&snake(k).as_str())) {
+                return Err(bad(o.child(k), "unknown requirement"));
+            }
             return Err(bad(&n.path, format!("exactly one of {}", KINDS.join(", "))));
         }
         let req = if let Some(p) = o.get("provider_name")? {
@@ -1625,6 +1638,29 @@ mod tests {
         .unwrap();
         assert_eq!(c.providers[0].policy_map["subjects"], json!(["spiffe://*"]));
         assert_eq!(c.providers[0].policy_map["require_exp"], json!(false));
+    }
+
+    #[test]
+    fn requirement_errors_name_the_member() {
+        let r = |req: Value| {
+            with(
+                json!({}),
+                json!({"rules": [{"match": {"prefix": "/"}, "requires": req}]}),
+            )
+        };
+        let (f, t) = field(r(json!({"provider_name": "a", "allow_missing": {}})));
+        assert_eq!(f, "rules[0].requires", "{t}");
+        assert!(t.contains("exactly one of"), "{t}");
+        let (f, _) = field(r(json!({"provider_name": "a", "bogus": 1})));
+        assert_eq!(f, "rules[0].requires.bogus");
+        let (f, _) = field(r(
+            json!({"requiresAny": {"requirements": [{"providerName": "a"}]}}),
+        ));
+        assert_eq!(f, "rules[0].requires.requiresAny.requirements");
+        // provider_and_audiences requires the provider: no warning about it.
+        let c = r(json!({"provider_and_audiences": {"provider_name": "a", "audiences": ["x"]}}))
+            .unwrap();
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     }
 
     #[test]

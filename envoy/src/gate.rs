@@ -359,6 +359,46 @@ mod tests {
     }
 
     #[test]
+    fn a_token_without_aud_under_audiences_is_forbidden_as_in_jwt_authn() {
+        // RFC 7515 A.2's token has no aud.
+        let g = gate(r#","audiences": ["api"]"#, RULES);
+        let out = g.check_(
+            &req("/", Some(&format!("Bearer {TOKEN}"))),
+            1_300_819_000,
+            true,
+            &NoNative,
+        );
+        assert!(matches!(
+            out,
+            Outcome::Deny(Denial::Forbidden(ErrorCode::MissingClaim))
+        ));
+    }
+
+    #[test]
+    fn a_route_listed_by_name_overrides_the_rules() {
+        let doc = serde_json::json!({
+            "providers": {"joe": {"issuer": "joe", "local_jwks": {"inline_string": JWKS}}},
+            "requirement_map": {"need": {"provider_name": "joe"}},
+            "rules": [{"match": {"prefix": "/"}, "requirement_name": "need"}],
+            "per_route": {"open": {"disabled": true}, "closed": {"requirement_name": "need"}},
+        });
+        let g = Gate::new(config::parse(doc.to_string().as_bytes()).unwrap());
+        assert!(g.needs_route_name());
+        let h = req("/", None);
+        let at = 1_300_819_000;
+        assert!(matches!(
+            g.check(&h, Some("open"), at, true, &NoNative),
+            Outcome::Allow(_)
+        ));
+        for route in [Some("closed"), Some("other"), None] {
+            assert!(matches!(
+                g.check(&h, route, at, true, &NoNative),
+                Outcome::Deny(Denial::Missing)
+            ));
+        }
+    }
+
+    #[test]
     fn claim_rule_is_forbidden() {
         let g = gate(
             r#","claims": {"http://example.com/is_root": [false]}"#,
