@@ -438,7 +438,6 @@ fn provider_hint(name: &str) -> Option<&'static str> {
     Some(match name {
         "header_in_metadata" | "failed_status_in_metadata" => "not supported: Envoy 1.40 gives wasm filters no host call that writes dynamic metadata (only filter state); use payload_in_metadata or claim_to_filter_state (filter state wasm.<name>); a refusal's code is in the reply's error_description and the <stat_prefix>.denied.<code> counters",
         "max_lifetime" => "not supported as such: jwtgate bounds a token's age instead; write max_token_age_seconds (iat must be at most that old, and present)",
-        "clear_route_cache" => "not supported: the route cache is cleared whenever a header is changed",
         "issuers" | "audiences" => return None,
         "audience" => "did you mean audiences?",
         "subject" => "did you mean subjects?",
@@ -895,6 +894,11 @@ fn provider(name: &str, v: &Value, warnings: &mut Vec<String>) -> Res<Provider> 
             }
         }
     }
+    // Envoy's wasm host clears the route cache whenever the filter changes a request header,
+    // so routes can match on claim headers either way; the field is accepted for that.
+    if let Some(n) = o.get("clear_route_cache")? {
+        n.bool()?;
+    }
     let mut space_delimited_claims = Vec::new();
     if let Some(n) = o.get("normalize_payload_in_metadata")? {
         let no = n.obj()?;
@@ -969,6 +973,22 @@ fn local_jwks(n: Node<'_>) -> Res<KeySet> {
             _ => None,
         })?;
         normalize_inline_jwks(text).map_err(|e| bad(&s.path, e))?
+    } else if let Some(b) = o.get("inline_bytes")? {
+        // proto3 JSON writes bytes as standard base64.
+        use base64::Engine as _;
+        let text = b
+            .string()
+            .ok()
+            .and_then(|t| base64::engine::general_purpose::STANDARD.decode(t).ok())
+            .and_then(|raw| String::from_utf8(raw).ok())
+            .ok_or_else(|| bad(&b.path, "expected base64 of a JWKS"))?;
+        o.done(&no_hint)?;
+        normalize_inline_jwks(&text).map_err(|e| bad(&b.path, e))?
+    } else if o.has("environment_variable") {
+        return Err(bad(
+            o.path_of("environment_variable"),
+            "a wasm VM has no environment: give the JWKS as inline_string, or use remote_jwks",
+        ));
     } else if o.has("keys") {
         // An inline JWKS object (`{"keys": [...]}`) is accepted as is.
         serde_json::to_vec(n.v).map_err(|e| bad(&n.path, e.to_string()))?
@@ -1181,12 +1201,24 @@ impl ReqCx<'_> {
     fn rule(&mut self, n: Node<'_>) -> Res<Rule> {
         let o = n.obj()?;
         let m = o.req("match")?.obj()?;
-        let kinds = ["prefix", "path", "safe_regex"];
+        let kinds = ["prefix", "path", "safe_regex", "path_separated_prefix"];
         if kinds.iter().filter(|k| m.has(k)).count() != 1 {
-            return Err(bad(&m.path, "exactly one of prefix, path, safe_regex"));
+            return Err(bad(
+                &m.path,
+                "exactly one of prefix, path, safe_regex, path_separated_prefix",
+            ));
         }
         let path_match = if let Some(p) = m.get("prefix")? {
             PathMatch::Prefix(text(&p)?)
+        } else if let Some(p) = m.get("path_separated_prefix")? {
+            let t = text(&p)?;
+            if !t.starts_with('/') || (t.len() > 1 && t.ends_with('/')) {
+                return Err(bad(
+                    &p.path,
+                    "expected a path starting with / and not ending in /",
+                ));
+            }
+            PathMatch::SeparatedPrefix(t)
         } else if let Some(p) = m.get("path")? {
             PathMatch::Exact(text(&p)?)
         } else {
@@ -1216,7 +1248,7 @@ impl ReqCx<'_> {
             PathMatch::Regex(re)
         };
         m.done(&|k| match k {
-            "headers" | "query_parameters" | "case_sensitive" | "runtime_fraction" | "grpc" | "tls_context" | "dynamic_metadata" | "filter_state" | "connect_matcher" | "path_separated_prefix" | "path_match_policy" => Some("not supported: rules match on prefix, path or safe_regex; select by other request properties with per_route (Envoy route names)"),
+            "headers" | "query_parameters" | "case_sensitive" | "runtime_fraction" | "grpc" | "tls_context" | "dynamic_metadata" | "filter_state" | "connect_matcher" | "path_match_policy" => Some("not supported: rules match on prefix, path or safe_regex; select by other request properties with per_route (Envoy route names)"),
             _ => None,
         })?;
         let requires = match (o.get("requires")?, o.get("requirement_name")?) {
@@ -1627,6 +1659,24 @@ mod tests {
         ));
         assert_eq!(f, "providers.a.local_jwks.filename");
         assert!(text.contains("inline_string"), "{text}");
+    }
+
+    #[test]
+    fn inline_bytes_clear_route_cache_and_separated_prefixes() {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(JWKS);
+        let c = parse_v(json!({"providers": {"a": {"local_jwks": {"inline_bytes": b64}, "clear_route_cache": true}},
+                               "rules": [{"match": {"path_separated_prefix": "/api"}, "requires": {"provider_name": "a"}}]}))
+        .unwrap();
+        assert_eq!(
+            c.rules[0].path_match,
+            PathMatch::SeparatedPrefix("/api".into())
+        );
+        let (f, _) = field(with(
+            json!({}),
+            json!({"rules": [{"match": {"path_separated_prefix": "/api/"}}]}),
+        ));
+        assert_eq!(f, "rules[0].match.path_separated_prefix");
     }
 
     #[test]

@@ -7,6 +7,8 @@
 pub enum PathMatch {
     Prefix(String),
     Exact(String),
+    /// `path_separated_prefix`: the path itself, or it followed by `/...` (not `/apix`).
+    SeparatedPrefix(String),
     /// Anchored at both ends, like Envoy's `safe_regex`.
     Regex(regex_lite::Regex),
 }
@@ -15,7 +17,8 @@ impl PartialEq for PathMatch {
     fn eq(&self, other: &PathMatch) -> bool {
         match (self, other) {
             (PathMatch::Prefix(a), PathMatch::Prefix(b))
-            | (PathMatch::Exact(a), PathMatch::Exact(b)) => a == b,
+            | (PathMatch::Exact(a), PathMatch::Exact(b))
+            | (PathMatch::SeparatedPrefix(a), PathMatch::SeparatedPrefix(b)) => a == b,
             (PathMatch::Regex(a), PathMatch::Regex(b)) => a.as_str() == b.as_str(),
             _ => false,
         }
@@ -27,6 +30,9 @@ impl PathMatch {
         match self {
             PathMatch::Prefix(p) => path.starts_with(p.as_str()),
             PathMatch::Exact(p) => path == p,
+            PathMatch::SeparatedPrefix(p) => path
+                .strip_prefix(p.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/')),
             PathMatch::Regex(re) => re.is_match(path),
         }
     }
@@ -188,6 +194,8 @@ mod tests {
         assert_eq!(requirement_for(&rules, "/v2/items"), Some(&Provider(1)));
         assert_eq!(requirement_for(&rules, "/healthz"), Some(&Provider(0)));
         assert_eq!(requirement_for(&rules[..1], "/other"), None);
+        let sep = PathMatch::SeparatedPrefix("/api".into());
+        assert!(sep.matches("/api") && sep.matches("/api/x") && !sep.matches("/apix"));
     }
 
     #[test]
