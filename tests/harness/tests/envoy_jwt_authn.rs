@@ -272,3 +272,32 @@ fn a_jwt_authn_subject_matcher_failure_is_a_401() {
     let out = bearer(&mut host, 0, &valid_token());
     assert_eq!(out.local_response.as_ref().map(|r| r.status), Some(403));
 }
+
+#[test]
+fn unused_providers_and_open_rules_load_with_a_warning_naming_them() {
+    let config = json!({
+        "providers": { "p": inline_provider("main", json!({})), "spare": inline_provider("main", json!({})) },
+        "rules": [ { "match": { "prefix": "/public" } },
+                   { "match": { "prefix": "/" }, "requires": { "provider_name": "p" } } ],
+    })
+    .to_string();
+    let host = host(&config);
+    let warnings: Vec<String> = host
+        .logs()
+        .into_iter()
+        .filter(|l| l.level == LogLevel::Warn)
+        .map(|l| l.message)
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("provider spare is required by no rule")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("rules[0] requires nothing")),
+        "{warnings:?}"
+    );
+}
