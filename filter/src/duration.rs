@@ -51,8 +51,9 @@ pub fn parse_millis(text: &str) -> Option<u64> {
         return None;
     }
     let whole: u64 = whole.parse().ok()?;
-    // Up to nine fraction digits are exact in u64 arithmetic; more are cut.
-    let frac = frac.get(..frac.len().min(9)).unwrap_or("");
+    // Six fraction digits times the largest unit stay below 2^64, so u64 arithmetic is
+    // exact (u128 division costs ~1 KB of wasm); further digits are cut.
+    let frac = frac.get(..frac.len().min(6)).unwrap_or("");
     let scale = 10u64.pow(u32::try_from(frac.len()).ok()?);
     let frac: u64 = if frac.is_empty() {
         0
@@ -60,9 +61,8 @@ pub fn parse_millis(text: &str) -> Option<u64> {
         frac.parse().ok()?
     };
     let millis = whole.checked_mul(per_unit)?;
-    let part =
-        (u128::from(frac) * u128::from(per_unit) + u128::from(scale / 2)) / u128::from(scale);
-    let total = millis.checked_add(u64::try_from(part).ok()?)?;
+    let part = frac.checked_mul(per_unit)?.checked_add(scale / 2)? / scale;
+    let total = millis.checked_add(part)?;
     (total <= 10_000 * 31_557_600_000).then_some(total)
 }
 
