@@ -118,6 +118,8 @@ pub struct Policy {
     pub(crate) subjects: Vec<Pattern>,
     pub(crate) claim_rules: Vec<ClaimRule>,
     pub(crate) max_token_bytes: usize,
+    pub(crate) types: Vec<String>,
+    pub(crate) crit: Vec<String>,
 }
 
 impl Default for Policy {
@@ -145,6 +147,8 @@ impl Policy {
             subjects: Vec::new(),
             claim_rules: Vec::new(),
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
+            types: Vec::new(),
+            crit: Vec::new(),
         }
     }
 
@@ -206,6 +210,21 @@ impl Policy {
                 .map(|s| Value::String(s.into()))
                 .collect(),
         });
+        self
+    }
+
+    /// An accepted `typ` header value (RFC 8725 §3.11 explicit typing; `at+jwt` for OAuth
+    /// access tokens, RFC 9068). Compared case-insensitively, with or without the
+    /// `application/` prefix. With any configured, a token without `typ` is refused.
+    pub fn typ(mut self, typ: &str) -> Policy {
+        self.types.push(typ.to_owned());
+        self
+    }
+
+    /// A `crit` header extension the host handles itself (RFC 7515 §4.1.11). A token
+    /// whose `crit` names anything not allowed here is refused (`crit_unsupported`).
+    pub fn crit(mut self, extension: &str) -> Policy {
+        self.crit.push(extension.to_owned());
         self
     }
 
@@ -335,6 +354,17 @@ impl Policy {
                         });
                     }
                 }
+                "types" => {
+                    p.types = strings(v)
+                        .ok_or_else(|| field("expected a string or an array of strings"))?;
+                    if p.types.is_empty() {
+                        return Err(field(EMPTY));
+                    }
+                }
+                // Empty is the default (no extension understood), so it is no wider than absent.
+                "crit" => {
+                    p.crit = strings(v).ok_or_else(|| field("expected an array of header names"))?
+                }
                 "max_token_bytes" => {
                     let n = seconds(v).ok_or_else(|| field("expected a positive integer"))?;
                     p.max_token_bytes = usize::try_from(n)
@@ -362,7 +392,26 @@ impl Policy {
         "subjects",
         "claims",
         "max_token_bytes",
+        "types",
+        "crit",
     ];
+
+    /// Explicit typing: the header's `typ` must be one of the configured types, compared
+    /// as media types (case-insensitive, `application/` optional).
+    pub(crate) fn typ_allowed(&self, typ: Option<&str>) -> bool {
+        fn bare(t: &str) -> &str {
+            match t.get(..12) {
+                Some(p) if p.eq_ignore_ascii_case("application/") => t.get(12..).unwrap_or(""),
+                _ => t,
+            }
+        }
+        self.types.is_empty()
+            || typ.is_some_and(|t| {
+                self.types
+                    .iter()
+                    .any(|w| bare(w).eq_ignore_ascii_case(bare(t)))
+            })
+    }
 
     /// Subject check: `sub` must match one pattern when any are configured.
     pub(crate) fn subject_allowed(&self, sub: &str) -> bool {
@@ -398,6 +447,7 @@ fn unknown_field_hint(name: &str) -> String {
         "clock_skew" | "clockTolerance" | "clock_skew_secs" => Some("clock_skew_seconds"),
         "max_token_age" | "maxTokenAge" => Some("max_token_age_seconds"),
         "requiredClaims" => Some("required_claims"),
+        "typ" | "type" | "typ_header" => Some("types"),
         "maxTokenBytes" => Some("max_token_bytes"),
         _ => None,
     };

@@ -156,11 +156,8 @@ fn check_header(map: Map<String, Value>, policy: &Policy) -> Result<Header, Erro
         }
         None => return Err(err!(Malformed, "header has no alg")),
     };
-    if map.contains_key("crit") {
-        return Err(err!(
-            CritUnsupported,
-            "header has crit; no extension is supported"
-        ));
+    if let Some(crit) = map.get("crit") {
+        check_crit(crit, &map, policy)?;
     }
     if let Some(b64) = map.get("b64") {
         // RFC 7797: b64 is only meaningful as a critical extension, which we refuse.
@@ -173,6 +170,17 @@ fn check_header(map: Map<String, Value>, policy: &Policy) -> Result<Header, Erro
     }
     let kid = optional_string(&map, "kid")?;
     let typ = optional_string(&map, "typ")?;
+    if !policy.typ_allowed(typ.as_deref()) {
+        return Err(match &typ {
+            Some(t) => err!(
+                InvalidClaim,
+                "typ \"{}\" is not an accepted type",
+                excerpt(t)
+            ),
+            None => err!(InvalidClaim, "typ is required (explicit typing)"),
+        }
+        .with_claim("typ"));
+    }
     if let Some(cty) = optional_string(&map, "cty")? {
         // RFC 7515 §4.1.10: a cty without "/" means "application/<cty>"; media types ignore case.
         let media = cty
@@ -188,6 +196,50 @@ fn check_header(map: Map<String, Value>, policy: &Policy) -> Result<Header, Erro
     }
     // jwk, jku, x5u, x5c and x5t are deliberately ignored: keys come only from the host's key set.
     Ok(Header { alg, kid, typ, map })
+}
+
+/// RFC 7515 §4.1.11: `crit` is a non-empty array of distinct header names that are not
+/// registered ones and are present; each must be an extension the policy handles. Every
+/// failure is `crit_unsupported`, as before the allow-list existed.
+fn check_crit(crit: &Value, map: &Map<String, Value>, policy: &Policy) -> Result<(), Error> {
+    const REGISTERED: &[&str] = &[
+        "alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "crit", "enc",
+        "zip",
+    ];
+    let names = match crit {
+        Value::Array(items) if !items.is_empty() => items,
+        _ => {
+            return Err(err!(
+                CritUnsupported,
+                "crit must be a non-empty array of header names"
+            ))
+        }
+    };
+    for (i, name) in names.iter().enumerate() {
+        let Some(name) = name.as_str() else {
+            return Err(err!(CritUnsupported, "crit holds a non-string"));
+        };
+        if REGISTERED.contains(&name)
+            || !map.contains_key(name)
+            || names
+                .get(..i)
+                .is_some_and(|seen| seen.iter().any(|s| s.as_str() == Some(name)))
+        {
+            return Err(err!(
+                CritUnsupported,
+                "crit names \"{}\", which is registered, absent from the header or repeated",
+                excerpt(name)
+            ));
+        }
+        if !policy.crit.iter().any(|c| c == name) {
+            return Err(err!(
+                CritUnsupported,
+                "crit extension \"{}\" is not one the policy handles",
+                excerpt(name)
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn optional_string(map: &Map<String, Value>, name: &str) -> Result<Option<String>, Error> {

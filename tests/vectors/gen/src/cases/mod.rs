@@ -158,6 +158,11 @@ fn policies(c: &mut Corpus) {
     );
     c.add_policy("rs384_only", obj([("algorithms", strs(&["RS384"]))]));
     c.add_policy("tiny", obj([("max_token_bytes", n(512))]));
+    c.add_policy("access_token", obj([("types", strs(&["at+jwt"]))]));
+    c.add_policy(
+        "crit_ext",
+        obj([("crit", strs(&["http://example.com/ext"]))]),
+    );
     c.add_policy("large", obj([("max_token_bytes", n(65536))]));
     c.add_policy(
         "oidc",

@@ -22,6 +22,7 @@ pub fn cases(c: &mut Corpus) {
             r#"{"claims": {"team": []}}"#,
             "claims.team",
         ),
+        ("policy_empty_types", r#"{"types": []}"#, "types"),
     ] {
         c.policy_case(
             name,

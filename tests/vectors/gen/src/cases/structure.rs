@@ -962,6 +962,68 @@ fn alg(c: &mut Corpus, k: &Keys) {
 
 fn header_members(c: &mut Corpus, k: &Keys) {
     let p = std_payload();
+    // Explicit typing (RFC 8725 §3.11) and the crit allow-list: policy-driven header rules.
+    for (name, about, policy, header, expect) in [
+        (
+            "typ_at_jwt_required_ok",
+            "typ at+jwt under a policy that requires it.",
+            "access_token",
+            r#"{"alg":"RS256","kid":"main","typ":"at+jwt"}"#,
+            "ok",
+        ),
+        (
+            "typ_media_type_ok",
+            "typ application/AT+JWT: media types ignore case and the application/ prefix.",
+            "access_token",
+            r#"{"alg":"RS256","kid":"main","typ":"application/AT+JWT"}"#,
+            "ok",
+        ),
+        (
+            "typ_jwt_refused",
+            "typ JWT where at+jwt is required (an ID token replayed as an access token).",
+            "access_token",
+            H_MAIN,
+            "invalid_claim",
+        ),
+        (
+            "typ_missing_refused",
+            "No typ where at+jwt is required.",
+            "access_token",
+            r#"{"alg":"RS256","kid":"main"}"#,
+            "invalid_claim",
+        ),
+        (
+            "crit_allowed_ext_ok",
+            "crit naming an extension the policy handles, present in the header.",
+            "crit_ext",
+            r#"{"alg":"RS256","kid":"main","crit":["http://example.com/ext"],"http://example.com/ext":true}"#,
+            "ok",
+        ),
+        (
+            "crit_allowed_ext_absent",
+            "crit naming an allowed extension that the header lacks.",
+            "crit_ext",
+            r#"{"alg":"RS256","kid":"main","crit":["http://example.com/ext"]}"#,
+            "crit_unsupported",
+        ),
+        (
+            "crit_allowed_and_unknown",
+            "crit naming an allowed extension and an unknown one.",
+            "crit_ext",
+            r#"{"alg":"RS256","kid":"main","crit":["http://example.com/ext","x"],"http://example.com/ext":1,"x":1}"#,
+            "crit_unsupported",
+        ),
+    ] {
+        c.case(
+            name,
+            about,
+            "main",
+            policy,
+            NOW,
+            sign::token(&k.main, header, &p),
+            expect,
+        );
+    }
     let mut add = |name: &str, about: &str, header: &str, expect: &'static str| {
         c.case(
             name,
