@@ -315,9 +315,10 @@ def test_payload_in_metadata_is_filter_state_for_rbac(envoy_factory, echo, idp):
     assert request(port, "/", {"authorization": f"Bearer {idp.token(scope='read')}"})[0] == 403
 
 
-def test_per_route_requirement_by_route_name(envoy_factory, echo, idp):
+def test_per_route_requirement_by_route_name_or_metadata(envoy_factory, echo, idp):
     """jwt_authn's per-route config (requirement_name / disabled) as per_route, keyed by
-    Envoy's route name; side by side with jwt_authn's typed_per_filter_config."""
+    Envoy's route name, and as the route's metadata (filter_metadata.jwtgate, with
+    route_metadata: true); side by side with jwt_authn's typed_per_filter_config."""
     jwks = json.dumps(idp.jwks())
     base = {"providers": {"p": {"issuer": idp.issuer, "audiences": ["api"], "local_jwks": {"inline_string": jwks}}},
             "requirement_map": {"need": {"provider_name": "p"}, "other": {"provider_and_audiences": {
@@ -329,13 +330,17 @@ def test_per_route_requirement_by_route_name(envoy_factory, echo, idp):
                      for n, pfx, pr in routes]
     gate_routes = [{"name": n, "match": {"prefix": pfx}, "route": {"cluster": "b"}} for n, pfx, _ in routes]
     gate_cfg = dict(base, per_route={n: pr for n, _, pr in routes})
-    a, g = free_port(), free_port()
+    meta_routes = [{"name": n, "match": {"prefix": pfx}, "route": {"cluster": "b"},
+                    "metadata": {"filter_metadata": {"jwtgate": pr}}} for n, pfx, pr in routes]
+    meta_cfg = dict(base, route_metadata=True)
+    a, g, m = free_port(), free_port(), free_port()
     native = {"name": JWT_AUTHN, "typed_config": dict({"@type": JWT_AUTHN_TYPE}, **base)}
-    envoy_factory([listener("a", a, [native], native_routes), listener("g", g, [wasm_filter(gate_cfg)], gate_routes)],
+    envoy_factory([listener("a", a, [native], native_routes), listener("g", g, [wasm_filter(gate_cfg)], gate_routes),
+                   listener("m", m, [wasm_filter(meta_cfg, vm_id="meta")], meta_routes)],
                   [cluster("b", echo.port)])
     api, other = idp.token(aud="api"), idp.token(aud="other")
     for path, headers in [("/open", {}), ("/strict", {"authorization": f"Bearer {api}"}),
                           ("/strict", {"authorization": f"Bearer {other}"}), ("/x", {}),
                           ("/x", {"authorization": f"Bearer {api}"})]:
-        sa, sg = request(a, path, headers)[0], request(g, path, headers)[0]
-        assert sa == sg, f"{path} {headers}: jwt_authn {sa}, jwtgate {sg}"
+        sa, sg, sm = request(a, path, headers)[0], request(g, path, headers)[0], request(m, path, headers)[0]
+        assert sa == sg == sm, f"{path} {headers}: jwt_authn {sa}, jwtgate by name {sg}, by metadata {sm}"

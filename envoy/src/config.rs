@@ -177,6 +177,11 @@ pub struct Config {
     /// `per_route`: route name to what that route requires; when a route is listed here,
     /// `rules` are not consulted for it (as `jwt_authn`'s per-route configuration).
     pub per_route: BTreeMap<String, RouteConfig>,
+    /// `requirement_map`, kept for names read from route metadata at request time.
+    pub requirement_map: BTreeMap<String, Requirement>,
+    /// `route_metadata`: read `requirement_name` / `disabled` from the route's metadata
+    /// (`filter_metadata.jwtgate`), which overrides `per_route` and `rules` for that route.
+    pub route_metadata: bool,
     pub bypass_cors_preflight: bool,
     pub cache_size: usize,
     pub realm: String,
@@ -525,6 +530,17 @@ pub fn parse(bytes: &[u8]) -> Result<Config, ConfigError> {
         }
     }
 
+    let route_metadata = match top.get("route_metadata")? {
+        Some(n) => n.bool()?,
+        None => false,
+    };
+    if route_metadata && cx.map.is_empty() {
+        return Err(bad(
+            "route_metadata",
+            "route metadata names requirements of requirement_map, which is empty",
+        ));
+    }
+    let requirement_map = std::mem::take(&mut cx.map);
     let bypass_cors_preflight = match top.get("bypass_cors_preflight")? {
         Some(n) => n.bool()?,
         None => false,
@@ -577,6 +593,11 @@ pub fn parse(bytes: &[u8]) -> Result<Config, ConfigError> {
     for r in cx_map_values(&per_route) {
         mark(r, &mut used);
     }
+    if route_metadata {
+        for r in requirement_map.values() {
+            mark(r, &mut used);
+        }
+    }
     // A provider derived for provider_and_audiences counts as its base being required.
     for i in configured_providers..providers.len() {
         if used.get(i) == Some(&true) {
@@ -592,6 +613,7 @@ pub fn parse(bytes: &[u8]) -> Result<Config, ConfigError> {
         .iter()
         .filter_map(|r| r.requires.as_ref())
         .chain(cx_map_values(&per_route))
+        .chain(requirement_map.values().filter(|_| route_metadata))
         .any(mentions_all);
     for (i, p) in providers[..configured_providers].iter().enumerate() {
         if !used[i] && !any_allow_missing {
@@ -614,6 +636,8 @@ pub fn parse(bytes: &[u8]) -> Result<Config, ConfigError> {
         configured_providers,
         rules,
         per_route,
+        requirement_map,
+        route_metadata,
         bypass_cors_preflight,
         cache_size,
         realm,
@@ -1659,6 +1683,19 @@ mod tests {
         ));
         assert_eq!(f, "providers.a.local_jwks.filename");
         assert!(text.contains("inline_string"), "{text}");
+    }
+
+    #[test]
+    fn route_metadata_needs_a_requirement_map() {
+        let (f, _) = field(with(json!({}), json!({"route_metadata": true})));
+        assert_eq!(f, "route_metadata");
+        let c = with(
+            json!({}),
+            json!({"route_metadata": true, "requirement_map": {"need": {"provider_name": "a"}}}),
+        )
+        .unwrap();
+        assert!(c.route_metadata && c.requirement_map.contains_key("need"));
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     }
 
     #[test]

@@ -9,6 +9,17 @@ use crate::rules::{self, Decision, Status};
 use crate::wire::Header;
 use jwtgate::{ErrorCode, HostRsa, KeySet, Verified, Verifier};
 
+/// What the host knows of the request's route.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Route {
+    /// Envoy's route name (`xds.route_name`).
+    pub name: Option<String>,
+    /// `requirement_name` from the route's `filter_metadata.jwtgate`.
+    pub requirement_name: Option<String>,
+    /// `disabled: true` from the route's `filter_metadata.jwtgate`.
+    pub disabled: bool,
+}
+
 /// A provider whose token verified (or that fails open without keys: then `verified` is `None`).
 #[derive(Clone, Debug)]
 pub struct Accepted {
@@ -87,14 +98,20 @@ impl Gate {
         !self.config.per_route.is_empty()
     }
 
-    /// Decides a request. `route` is Envoy's route name, when `needs_route_name`. `may_wait`
-    /// is false on the second pass after a refetch. `rsa` is the host's native RSA check,
-    /// used unless the configuration turned it off (it answers `None` when it cannot tell,
-    /// and the core's engine decides).
+    /// Whether `check` needs the route's `filter_metadata.jwtgate` (`route_metadata`).
+    pub fn needs_route_metadata(&self) -> bool {
+        self.config.route_metadata
+    }
+
+    /// Decides a request. `route` is what the host knows of its route (read only when
+    /// `needs_route_name` / `needs_route_metadata` ask). `may_wait` is false on the second
+    /// pass after a refetch. `rsa` is the host's native RSA check, used unless the
+    /// configuration turned it off (it answers `None` when it cannot tell, and the core's
+    /// engine decides).
     pub fn check(
         &self,
         headers: &[impl Header],
-        route: Option<&str>,
+        route: &Route,
         now: u64,
         may_wait: bool,
         rsa: &dyn HostRsa,
@@ -103,14 +120,31 @@ impl Gate {
             return Outcome::Allow(Vec::new());
         }
         let now = self.config.fixed_now.unwrap_or(now);
-        // A route configured by name is decided by that entry alone, as jwt_authn's
-        // per-route configuration overrides its rules.
-        let req = match route.and_then(|r| self.config.per_route.get(r)) {
-            Some(RouteConfig::Disabled) => None,
-            Some(RouteConfig::Requires(r)) => Some(r),
-            None => {
-                let path = extract::header(headers, ":path").unwrap_or("/");
-                rules::requirement_for(&self.config.rules, path)
+        // A route's own configuration (its metadata, then its name) decides alone, as
+        // jwt_authn's per-route configuration overrides its rules.
+        let by_name = route
+            .name
+            .as_deref()
+            .and_then(|r| self.config.per_route.get(r));
+        let req = if route.disabled {
+            None
+        } else if let Some(name) = &route.requirement_name {
+            match self.config.requirement_map.get(name) {
+                Some(r) => Some(r),
+                // A route naming no known requirement fails closed.
+                None => {
+                    log::warn!("jwtgate: route metadata names unknown requirement {name:?}");
+                    return Outcome::Deny(Denial::Invalid(ErrorCode::BadPolicy));
+                }
+            }
+        } else {
+            match by_name {
+                Some(RouteConfig::Disabled) => None,
+                Some(RouteConfig::Requires(r)) => Some(r),
+                None => {
+                    let path = extract::header(headers, ":path").unwrap_or("/");
+                    rules::requirement_for(&self.config.rules, path)
+                }
             }
         };
         let Some(req) = req else {
@@ -319,7 +353,7 @@ mod tests {
             wait: bool,
             rsa: &dyn HostRsa,
         ) -> Outcome {
-            self.check(h, None, now, wait, rsa)
+            self.check(h, &Route::default(), now, wait, rsa)
         }
     }
 
@@ -386,16 +420,43 @@ mod tests {
         assert!(g.needs_route_name());
         let h = req("/", None);
         let at = 1_300_819_000;
+        let named = |n: Option<&str>| Route {
+            name: n.map(str::to_owned),
+            ..Route::default()
+        };
         assert!(matches!(
-            g.check(&h, Some("open"), at, true, &NoNative),
+            g.check(&h, &named(Some("open")), at, true, &NoNative),
             Outcome::Allow(_)
         ));
         for route in [Some("closed"), Some("other"), None] {
             assert!(matches!(
-                g.check(&h, route, at, true, &NoNative),
+                g.check(&h, &named(route), at, true, &NoNative),
                 Outcome::Deny(Denial::Missing)
             ));
         }
+        // Route metadata overrides the name; an unknown requirement fails closed.
+        let meta = |req: Option<&str>, disabled: bool| Route {
+            name: Some("open".into()),
+            requirement_name: req.map(str::to_owned),
+            disabled,
+        };
+        assert!(matches!(
+            g.check(&h, &meta(Some("need"), false), at, true, &NoNative),
+            Outcome::Deny(Denial::Missing)
+        ));
+        assert!(matches!(
+            g.check(&h, &meta(Some("nope"), false), at, true, &NoNative),
+            Outcome::Deny(Denial::Invalid(ErrorCode::BadPolicy))
+        ));
+        let closed = Route {
+            name: Some("closed".into()),
+            disabled: true,
+            ..Route::default()
+        };
+        assert!(matches!(
+            g.check(&h, &closed, at, true, &NoNative),
+            Outcome::Allow(_)
+        ));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use crate::config::{self, KeySource, Remote, Url};
 use crate::extract::{self, Location};
-use crate::gate::{Accepted, Gate, Outcome};
+use crate::gate::{Accepted, Gate, Outcome, Route};
 use crate::host;
 use crate::keys::{NoLease, Record};
 use crate::native;
@@ -26,6 +26,14 @@ proxy_wasm::main! {{
         Box::new(Root { state: Rc::new(RefCell::new(State::new(id))) })
     });
 }}
+
+/// Envoy attribute paths (segments separated by NUL): the route's name, and the
+/// `requirement_name` / `disabled` of its `filter_metadata.jwtgate` (Envoy's attribute reader
+/// turns a `Struct` into a map and a `Value` into its content, so these are a plain string
+/// and a one-byte bool).
+const ROUTE_NAME: &[u8] = b"xds\0route_name";
+const ROUTE_REQUIREMENT: &[u8] = b"xds\0route_metadata\0filter_metadata\0jwtgate\0requirement_name";
+const ROUTE_DISABLED: &[u8] = b"xds\0route_metadata\0filter_metadata\0jwtgate\0disabled";
 
 /// Writing with this CAS to an absent key creates it, and fails if another worker created
 /// it first (the host only accepts a non-zero CAS equal to the current one): an atomic
@@ -70,8 +78,8 @@ struct Waiter {
     joined: u64,
     deadline: u64,
     headers: Vec<(String, String)>,
-    /// Envoy's route name, when the configuration selects requirements by route.
-    route: Option<String>,
+    /// What the route says, when the configuration selects requirements by route.
+    route: Route,
 }
 
 #[derive(Default)]
@@ -343,16 +351,24 @@ impl HttpContext for Http {
         let raw = host::header_map(MapType::HttpRequestHeaders);
         let headers = wire::decode_pairs(&raw);
         let now = host::now_ms();
-        let mut route = None;
+        let mut route = Route::default();
         let outcome = {
             let st = self.state.borrow();
             match &st.gate {
                 Some(gate) => {
-                    // One more host call, only when some route is configured by name.
-                    if gate.needs_route_name() {
-                        route = host::route_name();
+                    // Host calls for the route only when the configuration selects by it.
+                    if gate.needs_route_metadata() {
+                        route.requirement_name = host::property_string(ROUTE_REQUIREMENT);
+                        route.disabled =
+                            route.requirement_name.is_none() && host::property_bool(ROUTE_DISABLED);
                     }
-                    gate.check(&headers, route.as_deref(), now / 1000, true, &st.rsa)
+                    if gate.needs_route_name()
+                        && route.requirement_name.is_none()
+                        && !route.disabled
+                    {
+                        route.name = host::property_string(ROUTE_NAME);
+                    }
+                    gate.check(&headers, &route, now / 1000, true, &st.rsa)
                 }
                 None => Outcome::Deny(Denial::Invalid(jwtgate::ErrorCode::NoUsableKeys)),
             }
@@ -402,7 +418,7 @@ impl Http {
         &mut self,
         i: usize,
         headers: &[impl Header],
-        route: Option<String>,
+        route: Route,
         now: u64,
     ) -> Action {
         let mut st = self.state.borrow_mut();
@@ -457,7 +473,7 @@ impl Http {
             }
             _ => {
                 let outcome = match &st.gate {
-                    Some(g) => g.check(headers, route.as_deref(), now / 1000, false, &st.rsa),
+                    Some(g) => g.check(headers, &route, now / 1000, false, &st.rsa),
                     None => Outcome::Deny(Denial::Invalid(jwtgate::ErrorCode::NoUsableKeys)),
                 };
                 carry_out(&mut st, outcome, headers)
@@ -930,7 +946,7 @@ fn finish_waiters(state: &Shared, provider: Option<usize>, now: u64, restore_ctx
         }
         let mut st = state.borrow_mut();
         let outcome = match &st.gate {
-            Some(g) => g.check(&w.headers, w.route.as_deref(), now / 1000, false, &st.rsa),
+            Some(g) => g.check(&w.headers, &w.route, now / 1000, false, &st.rsa),
             None => Outcome::Deny(Denial::Invalid(jwtgate::ErrorCode::NoUsableKeys)),
         };
         if let Action::Continue = carry_out(&mut st, outcome, &w.headers) {

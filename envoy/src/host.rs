@@ -58,11 +58,9 @@ extern "C" {
     ) -> u32;
 }
 
-/// Envoy's route name for the current request (the `xds.route_name` attribute), if it has
-/// one. The SDK's `get_property` panics on statuses it does not expect; this answers `None`.
-pub fn route_name() -> Option<String> {
-    // Path segments are separated by NUL.
-    let path = b"xds\0route_name";
+/// A property (`path` segments separated by NUL), or `None` when the host has none or
+/// answers with an error. The SDK's `get_property` panics on statuses it does not expect.
+pub fn property(path: &[u8]) -> Option<Vec<u8>> {
     let mut data: *mut u8 = std::ptr::null_mut();
     let mut size: usize = 0;
     // SAFETY: the path is a live slice read during the call; the host writes a pointer from
@@ -73,7 +71,19 @@ pub fn route_name() -> Option<String> {
     }
     // SAFETY: as in `header_map`: the allocation (exactly `size` bytes) is now ours.
     let bytes: Box<[u8]> = unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(data, size)) };
-    String::from_utf8(bytes.into_vec()).ok()
+    Some(bytes.into_vec())
+}
+
+/// A string property; `None` when absent, empty or not UTF-8.
+pub fn property_string(path: &[u8]) -> Option<String> {
+    property(path)
+        .and_then(|b| String::from_utf8(b).ok())
+        .filter(|s| !s.is_empty())
+}
+
+/// A bool property (Envoy serializes a bool as one byte); false when absent.
+pub fn property_bool(path: &[u8]) -> bool {
+    property(path).is_some_and(|b| b.first().is_some_and(|v| *v != 0))
 }
 
 /// Sets a one-segment property (Envoy stores it as filter state `wasm.<name>`). The SDK's

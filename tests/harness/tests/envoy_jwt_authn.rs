@@ -301,3 +301,29 @@ fn unused_providers_and_open_rules_load_with_a_warning_naming_them() {
         "{warnings:?}"
     );
 }
+
+#[test]
+fn route_metadata_selects_the_requirement() {
+    let config = json!({
+        "providers": { "p": inline_provider("main", json!({ "issuer": ISSUER })) },
+        "requirement_map": { "need": { "provider_name": "p" } },
+        "route_metadata": true,
+    })
+    .to_string();
+    let mut host = host(&config);
+    let path = [
+        "xds",
+        "route_metadata",
+        "filter_metadata",
+        "jwtgate",
+        "requirement_name",
+    ];
+    // No metadata and no rules: nothing required.
+    assert_eq!(verdict(&get(&mut host, 0, "/api", &[])), "ok");
+    host.set_property(&path, "need");
+    assert_eq!(verdict(&get(&mut host, 0, "/api", &[])), "missing_token");
+    assert_eq!(verdict(&bearer(&mut host, 0, &valid_token())), "ok");
+    // A name requirement_map lacks fails closed.
+    host.set_property(&path, "nope");
+    assert_eq!(verdict(&get(&mut host, 0, "/api", &[])), "bad_policy");
+}
