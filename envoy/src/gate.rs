@@ -291,10 +291,13 @@ mod tests {
         }
     }
 
+    /// What a host check was asked: algorithm, key DER length, signing input, signature length.
+    type Call = (Algorithm, usize, Vec<u8>, usize);
+
     /// A host that answers `verdict` and records what it was asked.
     struct Fixed {
         verdict: Option<bool>,
-        calls: RefCell<Vec<(Algorithm, usize, Vec<u8>, usize)>>,
+        calls: RefCell<Vec<Call>>,
     }
     impl HostRsa for Fixed {
         fn verify(
