@@ -221,6 +221,22 @@ impl Error {
         self.field.as_deref()
     }
 
+    /// The reason without the leading `field: ` that [`Error::reason`] carries when a
+    /// field is named, for hosts that print the field in their own spelling.
+    ///
+    /// ```
+    /// let e = jwtgate::Policy::from_json(br#"{"audiences": []}"#).unwrap_err();
+    /// assert!(e.reason().starts_with("audiences: "));
+    /// assert!(e.detail().starts_with("an empty list"));
+    /// ```
+    pub fn detail(&self) -> &str {
+        self.field
+            .as_deref()
+            .and_then(|f| self.reason.strip_prefix(excerpt(f).as_str()))
+            .and_then(|rest| rest.strip_prefix(": "))
+            .unwrap_or(&self.reason)
+    }
+
     /// The claim at fault (`exp`, `aud`, `kubernetes.io.namespace`), for claim errors.
     pub fn claim(&self) -> Option<&str> {
         self.claim.as_deref()
