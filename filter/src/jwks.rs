@@ -4,7 +4,7 @@ use crate::b64;
 use crate::error::{err, excerpt, Error};
 use crate::host_rsa::{spki_der, RsaKey};
 use crate::json;
-use crate::policy::Algorithm;
+use crate::policy::{Algorithm, Family};
 use crate::rsa::{self, KeyRejection};
 use alloc::borrow::ToOwned;
 use alloc::string::String;
@@ -34,11 +34,13 @@ impl Default for KeySetLimits {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SkipReason {
-    /// `kty` is not `RSA` (EC, oct, OKP, missing, ...).
+    /// `kty` is not `RSA`, `EC` or `OKP` (oct, missing, ...), or its family is not built
+    /// in (cargo features `ecdsa`, `eddsa`).
     UnsupportedKty,
-    /// A member has the wrong type, or `n`/`e` is missing.
+    /// A member has the wrong type, or `n`/`e` (`crv`/`x`/`y`) is missing.
     BadMember,
-    /// `n` or `e` is not canonical base64url, or not minimally encoded.
+    /// `n` or `e` is not canonical base64url, or not minimally encoded; an EC or OKP
+    /// coordinate is not canonical base64url or not exactly the curve's size.
     BadEncoding,
     /// Modulus shorter than 2048 bits.
     ModulusTooSmall,
@@ -52,10 +54,17 @@ pub enum SkipReason {
     WrongUse,
     /// `key_ops` is present and lacks `verify`.
     NoVerifyOp,
-    /// The JWK's `alg` is not RS256, RS384 or RS512.
+    /// The JWK's `alg` is not an algorithm jwtgate knows, or not one its key type and
+    /// curve can verify (`ES384` on a P-256 key, `ES256` on an RSA key).
     AlgNotAllowed,
     /// The JWK carries private-key members: a published private key is refused, not used.
     PrivateKey,
+    /// An EC key whose `crv` is not `P-256` or `P-384`, or an OKP key whose `crv` is not
+    /// `Ed25519` (X25519, Ed448, P-521, secp256k1, ...).
+    UnsupportedCurve,
+    /// An EC point not on its curve (or a coordinate not below the field prime), or an
+    /// Ed25519 key that does not decode, is not canonically encoded, or has small order.
+    BadPoint,
 }
 
 impl SkipReason {
@@ -73,6 +82,8 @@ impl SkipReason {
             SkipReason::NoVerifyOp => "no_verify_op",
             SkipReason::AlgNotAllowed => "alg_not_allowed",
             SkipReason::PrivateKey => "private_key",
+            SkipReason::UnsupportedCurve => "unsupported_curve",
+            SkipReason::BadPoint => "bad_point",
         }
     }
 }
@@ -100,6 +111,23 @@ pub struct SkippedKey {
 pub(crate) struct Key {
     pub(crate) kid: Option<String>,
     pub(crate) alg: Option<Algorithm>,
+    pub(crate) material: Material,
+}
+
+/// The verifying key itself, by type and curve.
+#[derive(Clone, Debug)]
+pub(crate) enum Material {
+    Rsa(RsaMaterial),
+    #[cfg(feature = "ecdsa")]
+    P256(p256::ecdsa::VerifyingKey),
+    #[cfg(feature = "ecdsa")]
+    P384(p384::ecdsa::VerifyingKey),
+    #[cfg(feature = "eddsa")]
+    Ed25519(ed25519_dalek::VerifyingKey),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct RsaMaterial {
     pub(crate) rsa: rsa::PublicKey,
     n: Vec<u8>,
     e: Vec<u8>,
@@ -108,12 +136,53 @@ pub(crate) struct Key {
 }
 
 impl Key {
-    pub(crate) fn host_view(&self) -> RsaKey<'_> {
-        RsaKey {
-            kid: self.kid.as_deref(),
-            n: &self.n,
-            e: &self.e,
-            spki: &self.spki,
+    /// The RSA key in the forms a host's crypto library takes (None for other key types).
+    pub(crate) fn host_view(&self) -> Option<RsaKey<'_>> {
+        match &self.material {
+            Material::Rsa(r) => Some(RsaKey {
+                kid: self.kid.as_deref(),
+                n: &r.n,
+                e: &r.e,
+                spki: &r.spki,
+            }),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+
+    /// Whether this key may verify `alg`: its type and curve allow it, and so does the
+    /// JWK's `alg` when it has one (`EdDSA` and `Ed25519` name the same algorithm here).
+    pub(crate) fn allows(&self, alg: Algorithm) -> bool {
+        self.material.allows(alg.family())
+            && self.alg.is_none_or(|a| {
+                a == alg || a.family() == alg.family() && a.family() == Family::Ed25519
+            })
+    }
+}
+
+impl Material {
+    fn allows(&self, family: Family) -> bool {
+        match self {
+            Material::Rsa(_) => matches!(family, Family::Pkcs1 | Family::Pss),
+            #[cfg(feature = "ecdsa")]
+            Material::P256(_) => family == Family::P256,
+            #[cfg(feature = "ecdsa")]
+            Material::P384(_) => family == Family::P384,
+            #[cfg(feature = "eddsa")]
+            Material::Ed25519(_) => family == Family::Ed25519,
+        }
+    }
+
+    /// The exact signature length this key takes.
+    pub(crate) fn signature_len(&self) -> usize {
+        match self {
+            Material::Rsa(r) => r.rsa.modulus_len(),
+            #[cfg(feature = "ecdsa")]
+            Material::P256(_) => 64,
+            #[cfg(feature = "ecdsa")]
+            Material::P384(_) => 96,
+            #[cfg(feature = "eddsa")]
+            Material::Ed25519(_) => 64,
         }
     }
 }
@@ -258,26 +327,17 @@ fn load(entry: &Value) -> Result<Key, Skip> {
     let jwk: &Map<String, Value> = entry
         .as_object()
         .ok_or_else(|| skip(SkipReason::BadMember, "entry is not a JSON object"))?;
-    let text = |name: &str| -> Result<Option<&str>, Skip> {
-        match jwk.get(name) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.as_str())),
-            Some(_) => Err((
-                SkipReason::BadMember,
-                alloc::format!("\"{name}\" is not a string"),
-            )),
-        }
-    };
-    match text("kty")? {
-        Some("RSA") => {}
+    let text = |name: &str| member(jwk, name);
+    let kty = match text("kty")? {
+        Some(k @ ("RSA" | "EC" | "OKP")) => k,
         Some(other) => {
             return Err((
                 SkipReason::UnsupportedKty,
-                alloc::format!("kty \"{}\" is not RSA", excerpt(other)),
+                alloc::format!("kty \"{}\" is not RSA, EC or OKP", excerpt(other)),
             ))
         }
         None => return Err(skip(SkipReason::UnsupportedKty, "no kty")),
-    }
+    };
     let kid = text("kid")?.map(str::to_owned);
     if let Some(u) = text("use")? {
         if u != "sig" {
@@ -306,7 +366,7 @@ fn load(entry: &Value) -> Result<Key, Skip> {
         Some(name) => Some(Algorithm::from_name(name).ok_or_else(|| {
             (
                 SkipReason::AlgNotAllowed,
-                alloc::format!("alg \"{}\" is not RS256, RS384 or RS512", excerpt(name)),
+                alloc::format!("alg \"{}\" is not a supported algorithm", excerpt(name)),
             )
         })?),
     };
@@ -319,6 +379,38 @@ fn load(entry: &Value) -> Result<Key, Skip> {
             "JWK holds private-key members",
         ));
     }
+    let material = match kty {
+        "EC" => ec_material(jwk)?,
+        "OKP" => okp_material(jwk)?,
+        _ => Material::Rsa(rsa_material(jwk)?),
+    };
+    if let Some(a) = alg {
+        if !material.allows(a.family()) {
+            return Err((
+                SkipReason::AlgNotAllowed,
+                alloc::format!("alg {} does not fit this {} key", a.name(), kty),
+            ));
+        }
+    }
+    Ok(Key { kid, alg, material })
+}
+
+/// A JWK member read as an optional string (wrong types refused).
+fn member<'a>(jwk: &'a Jwk, name: &str) -> Result<Option<&'a str>, Skip> {
+    match jwk.get(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.as_str())),
+        Some(_) => Err((
+            SkipReason::BadMember,
+            alloc::format!("\"{name}\" is not a string"),
+        )),
+    }
+}
+
+type Jwk = Map<String, Value>;
+
+fn rsa_material(jwk: &Jwk) -> Result<RsaMaterial, Skip> {
+    let text = |name: &str| member(jwk, name);
     let n = text("n")?.ok_or_else(|| skip(SkipReason::BadMember, "no n"))?;
     let e = text("e")?.ok_or_else(|| skip(SkipReason::BadMember, "no e"))?;
     let n = b64::decode(n.as_bytes())
@@ -345,14 +437,113 @@ fn load(entry: &Value) -> Result<Key, Skip> {
         ),
     })?;
     let spki = spki_der(&n, &e);
-    Ok(Key {
-        kid,
-        alg,
-        rsa,
-        n,
-        e,
-        spki,
-    })
+    Ok(RsaMaterial { rsa, n, e, spki })
+}
+
+/// A coordinate member: present, canonical base64url, exactly `len` bytes (RFC 7518
+/// §6.2.1.2: the full size of the field, leading zeros kept).
+#[cfg_attr(not(any(feature = "ecdsa", feature = "eddsa")), allow(dead_code))]
+fn coordinate(jwk: &Jwk, name: &str, len: usize) -> Result<Vec<u8>, Skip> {
+    let v =
+        member(jwk, name)?.ok_or_else(|| (SkipReason::BadMember, alloc::format!("no {name}")))?;
+    let bytes = b64::decode(v.as_bytes()).ok_or_else(|| {
+        (
+            SkipReason::BadEncoding,
+            alloc::format!("{name} is not canonical base64url"),
+        )
+    })?;
+    if bytes.len() != len {
+        return Err((
+            SkipReason::BadEncoding,
+            alloc::format!(
+                "{name} is {} bytes, the curve needs exactly {len}",
+                bytes.len()
+            ),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// `crv`: present and a string.
+#[cfg_attr(not(any(feature = "ecdsa", feature = "eddsa")), allow(dead_code))]
+fn curve(jwk: &Jwk) -> Result<&str, Skip> {
+    member(jwk, "crv")?.ok_or_else(|| skip(SkipReason::BadMember, "no crv"))
+}
+
+#[cfg(feature = "ecdsa")]
+fn ec_material(jwk: &Jwk) -> Result<Material, Skip> {
+    let crv = curve(jwk)?;
+    let size = match crv {
+        "P-256" => 32,
+        "P-384" => 48,
+        other => {
+            return Err((
+                SkipReason::UnsupportedCurve,
+                alloc::format!("crv \"{}\" is not P-256 or P-384", excerpt(other)),
+            ))
+        }
+    };
+    let x = coordinate(jwk, "x", size)?;
+    let y = coordinate(jwk, "y", size)?;
+    // SEC1 uncompressed form; the curve crates refuse coordinates ≥ p, points off the
+    // curve and (having no encoding for it here) the identity.
+    let mut sec1 = Vec::with_capacity(1 + 2 * size);
+    sec1.push(0x04);
+    sec1.extend_from_slice(&x);
+    sec1.extend_from_slice(&y);
+    let bad = || skip(SkipReason::BadPoint, "(x, y) is not a point of the curve");
+    if size == 32 {
+        p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)
+            .map(Material::P256)
+            .map_err(|_| bad())
+    } else {
+        p384::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)
+            .map(Material::P384)
+            .map_err(|_| bad())
+    }
+}
+
+#[cfg(not(feature = "ecdsa"))]
+fn ec_material(_: &Jwk) -> Result<Material, Skip> {
+    Err(skip(
+        SkipReason::UnsupportedKty,
+        "kty EC: this jwtgate is built without ECDSA (cargo feature ecdsa)",
+    ))
+}
+
+#[cfg(feature = "eddsa")]
+fn okp_material(jwk: &Jwk) -> Result<Material, Skip> {
+    let crv = curve(jwk)?;
+    if crv != "Ed25519" {
+        return Err((
+            SkipReason::UnsupportedCurve,
+            alloc::format!("crv \"{}\" is not Ed25519", excerpt(crv)),
+        ));
+    }
+    let x = coordinate(jwk, "x", 32)?;
+    let mut bytes = [0u8; 32];
+    bytes.copy_from_slice(&x);
+    let bad = |why: &str| skip(SkipReason::BadPoint, why);
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+        .map_err(|_| bad("x is not an Ed25519 point"))?;
+    // One encoding per key: a y ≥ p (or a "negative" zero x) decodes, but is not canonical.
+    if key.to_edwards().compress().to_bytes() != bytes {
+        return Err(bad("x is not the canonical encoding of its point"));
+    }
+    // A small-order key verifies forged signatures for many messages (with a small-order
+    // R); verify_strict refuses them per signature, and the key set refuses them here.
+    if key.is_weak() {
+        return Err(bad("x is a point of small order"));
+    }
+    Ok(Material::Ed25519(key))
+}
+
+#[cfg(not(feature = "eddsa"))]
+fn okp_material(_: &Jwk) -> Result<Material, Skip> {
+    Err(skip(
+        SkipReason::UnsupportedKty,
+        "kty OKP: this jwtgate is built without EdDSA (cargo feature eddsa)",
+    ))
 }
 
 fn bit_len(be: &[u8]) -> usize {

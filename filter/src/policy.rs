@@ -10,7 +10,11 @@ use alloc::vec;
 use alloc::vec::Vec;
 use serde_json::{Map, Value};
 
-/// Signature algorithms jwtgate can verify. Only RSASSA-PKCS1-v1_5 (RFC 7518 §3.3).
+/// Signature algorithms jwtgate can verify: every asymmetric JWS algorithm IdPs use
+/// (RFC 7518 §3.3, §3.4, §3.5; RFC 8037). `HS*` (shared secrets) and `none` never.
+///
+/// `ES256`/`ES384` need the crate feature `ecdsa` and `EdDSA`/`Ed25519` the feature
+/// `eddsa` (both on by default); a build without them refuses those names in a policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Algorithm {
     /// RSASSA-PKCS1-v1_5 with SHA-256.
@@ -19,22 +23,63 @@ pub enum Algorithm {
     RS384,
     /// RSASSA-PKCS1-v1_5 with SHA-512.
     RS512,
+    /// RSASSA-PSS with SHA-256, MGF1 with SHA-256, 32-byte salt.
+    PS256,
+    /// RSASSA-PSS with SHA-384, MGF1 with SHA-384, 48-byte salt.
+    PS384,
+    /// RSASSA-PSS with SHA-512, MGF1 with SHA-512, 64-byte salt.
+    PS512,
+    /// ECDSA on P-256 with SHA-256, signature `r || s` (64 bytes).
+    ES256,
+    /// ECDSA on P-384 with SHA-384, signature `r || s` (96 bytes).
+    ES384,
+    /// EdDSA (RFC 8037); jwtgate verifies it with Ed25519 keys only.
+    EdDSA,
+    /// Ed25519 by its fully-specified name (the newer JOSE registration); the same
+    /// verification as `EdDSA` with an Ed25519 key.
+    Ed25519,
+}
+
+/// The family of an algorithm: which key type verifies it, and how.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Family {
+    /// RSASSA-PKCS1-v1_5.
+    Pkcs1,
+    /// RSASSA-PSS.
+    Pss,
+    /// ECDSA on P-256.
+    P256,
+    /// ECDSA on P-384.
+    P384,
+    /// Ed25519.
+    Ed25519,
 }
 
 impl Algorithm {
+    /// Every algorithm, in the order the documentation lists them.
+    pub const ALL: [Algorithm; 10] = [
+        Algorithm::RS256,
+        Algorithm::RS384,
+        Algorithm::RS512,
+        Algorithm::PS256,
+        Algorithm::PS384,
+        Algorithm::PS512,
+        Algorithm::ES256,
+        Algorithm::ES384,
+        Algorithm::EdDSA,
+        Algorithm::Ed25519,
+    ];
+
     /// The JOSE name, compared exactly (case-sensitive) when read from a token.
     ///
     /// ```
     /// assert_eq!(jwtgate::Algorithm::from_name("RS256"), Some(jwtgate::Algorithm::RS256));
+    /// assert_eq!(jwtgate::Algorithm::from_name("ES256"), Some(jwtgate::Algorithm::ES256));
     /// assert_eq!(jwtgate::Algorithm::from_name("rs256"), None);
+    /// assert_eq!(jwtgate::Algorithm::from_name("HS256"), None);
     /// ```
     pub fn from_name(name: &str) -> Option<Algorithm> {
-        match name {
-            "RS256" => Some(Algorithm::RS256),
-            "RS384" => Some(Algorithm::RS384),
-            "RS512" => Some(Algorithm::RS512),
-            _ => None,
-        }
+        Algorithm::ALL.into_iter().find(|a| a.name() == name)
     }
 
     /// The JOSE name.
@@ -43,8 +88,46 @@ impl Algorithm {
             Algorithm::RS256 => "RS256",
             Algorithm::RS384 => "RS384",
             Algorithm::RS512 => "RS512",
+            Algorithm::PS256 => "PS256",
+            Algorithm::PS384 => "PS384",
+            Algorithm::PS512 => "PS512",
+            Algorithm::ES256 => "ES256",
+            Algorithm::ES384 => "ES384",
+            Algorithm::EdDSA => "EdDSA",
+            Algorithm::Ed25519 => "Ed25519",
         }
     }
+
+    /// Whether this build of the core verifies it (the curves are cargo features).
+    pub const fn is_supported(self) -> bool {
+        match self.family() {
+            Family::Pkcs1 | Family::Pss => true,
+            Family::P256 | Family::P384 => cfg!(feature = "ecdsa"),
+            Family::Ed25519 => cfg!(feature = "eddsa"),
+        }
+    }
+
+    pub(crate) const fn family(self) -> Family {
+        match self {
+            Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 => Family::Pkcs1,
+            Algorithm::PS256 | Algorithm::PS384 | Algorithm::PS512 => Family::Pss,
+            Algorithm::ES256 => Family::P256,
+            Algorithm::ES384 => Family::P384,
+            Algorithm::EdDSA | Algorithm::Ed25519 => Family::Ed25519,
+        }
+    }
+}
+
+/// The names a policy accepts in this build, for error messages.
+fn supported_names() -> String {
+    let mut out = String::new();
+    for a in Algorithm::ALL.iter().filter(|a| a.is_supported()) {
+        if !out.is_empty() {
+            out.push_str(", ");
+        }
+        out.push_str(a.name());
+    }
+    out
 }
 
 /// A subject pattern: exact, or a prefix when it ends in `*`
@@ -243,7 +326,8 @@ impl Policy {
     /// refused with a [`BadPolicy`](crate::ErrorCode::BadPolicy) error naming the field.
     ///
     /// Fields: `issuers` (string or array), `audiences` (string or array),
-    /// `algorithms` (array of `RS256`/`RS384`/`RS512`), `clock_skew_seconds`,
+    /// `algorithms` (array of `RS256`, `RS384`, `RS512`, `PS256`, `PS384`, `PS512`,
+    /// `ES256`, `ES384`, `EdDSA`, `Ed25519`), `clock_skew_seconds`,
     /// `require_exp`, `max_token_age_seconds`, `required_claims` (array of paths),
     /// `subjects` (array of patterns), `claims` (object: path → array of allowed
     /// values), `max_token_bytes`.
@@ -289,12 +373,21 @@ impl Policy {
                     let mut algs = Vec::new();
                     for n in &names {
                         match Algorithm::from_name(n) {
+                            Some(a) if !a.is_supported() => {
+                                return Err(field(&alloc::format!(
+                                    "\"{}\" is not built into this jwtgate (cargo feature {}); supported: {}",
+                                    a.name(),
+                                    if a.family() == Family::Ed25519 { "eddsa" } else { "ecdsa" },
+                                    supported_names()
+                                )))
+                            }
                             Some(a) if !algs.contains(&a) => algs.push(a),
                             Some(_) => {}
                             None => {
                                 return Err(field(&alloc::format!(
-                                    "\"{}\" is not supported (RS256, RS384, RS512)",
-                                    crate::error::excerpt(n)
+                                    "\"{}\" is not supported ({})",
+                                    crate::error::excerpt(n),
+                                    supported_names()
                                 )))
                             }
                         }

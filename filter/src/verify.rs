@@ -6,8 +6,8 @@ use crate::claims::{lookup, Claims};
 use crate::error::{err, excerpt, Error};
 use crate::host_rsa::HostRsa;
 use crate::json;
-use crate::jwks::{Key, KeySet};
-use crate::policy::{Algorithm, Policy};
+use crate::jwks::{Key, KeySet, Material};
+use crate::policy::{Algorithm, Family, Policy};
 use crate::rsa::Hash;
 use crate::token::{self, Compact, Header};
 use alloc::string::String;
@@ -273,7 +273,7 @@ fn check_signature(
     host: Option<&dyn HostRsa>,
 ) -> Result<(), Error> {
     let alg = c.header.alg;
-    let usable = |k: &&Key| k.alg.is_none_or(|a| a == alg);
+    let usable = |k: &&Key| k.allows(alg);
     // At most MAX_CANDIDATES keys are tried: a fixed array, no allocation per token.
     let mut slots: [Option<&Key>; MAX_CANDIDATES] = [None; MAX_CANDIDATES];
     let mut found = 0usize;
@@ -331,57 +331,122 @@ fn check_signature(
     let mut hashed: Option<(Hash, usize)> = None;
     let mut wrong_length = 0usize;
     for key in candidates.iter().flatten() {
-        if c.signature.len() != key.rsa.modulus_len() {
+        if c.signature.len() != key.material.signature_len() {
             wrong_length += 1;
             continue;
         }
-        if let Some(verdict) =
-            host.and_then(|h| h.verify(&key.host_view(), alg, c.signing_input, &c.signature))
-        {
-            if verdict {
-                return Ok(());
+        // The host seam is RSA PKCS#1 v1.5 only; PSS and the curves always run here.
+        if alg.family() == Family::Pkcs1 {
+            if let Some(verdict) = host.and_then(|h| {
+                let view = key.host_view()?;
+                h.verify(&view, alg, c.signing_input, &c.signature)
+            }) {
+                if verdict {
+                    return Ok(());
+                }
+                continue;
             }
-            continue;
         }
         let (hash, len) =
             *hashed.get_or_insert_with(|| hash_into(alg, c.signing_input, &mut digest));
-        if key
-            .rsa
-            .verify_pkcs1v15(hash, digest.get(..len).unwrap_or_default(), &c.signature)
-        {
+        let digest = digest.get(..len).unwrap_or_default();
+        if signature_holds(
+            &key.material,
+            alg,
+            hash,
+            digest,
+            c.signing_input,
+            &c.signature,
+        ) {
             return Ok(());
         }
     }
     if wrong_length == candidates.len() {
-        return Err(err!(
-            BadSignature,
-            "signature is {} bytes, the key's modulus is {}",
-            c.signature.len(),
-            candidates
-                .iter()
-                .flatten()
-                .next()
-                .map_or(0, |k| k.rsa.modulus_len())
-        ));
+        let first = candidates.iter().flatten().next();
+        let want = first.map_or(0, |k| k.material.signature_len());
+        return Err(match first.map(|k| &k.material) {
+            Some(Material::Rsa(_)) => err!(
+                BadSignature,
+                "signature is {} bytes, the key's modulus is {want}",
+                c.signature.len()
+            ),
+            _ => err!(
+                BadSignature,
+                "signature is {} bytes, {} takes exactly {want}{}",
+                c.signature.len(),
+                alg.name(),
+                if matches!(alg.family(), Family::P256 | Family::P384) {
+                    " (raw r || s, not DER)"
+                } else {
+                    ""
+                }
+            ),
+        });
     }
     Err(err!(BadSignature, "signature does not verify"))
 }
 
-/// Hashes the signing input with the algorithm's hash into `out`; returns the hash and its length.
+/// The signature check of one key, which already allows `alg` and whose signature
+/// length matches. `digest` is the signing input hashed with `alg`'s hash (Ed25519
+/// hashes the input itself).
+#[cfg_attr(not(feature = "eddsa"), allow(unused_variables))]
+fn signature_holds(
+    key: &Material,
+    alg: Algorithm,
+    hash: Hash,
+    digest: &[u8],
+    signing_input: &[u8],
+    sig: &[u8],
+) -> bool {
+    match key {
+        Material::Rsa(r) => match alg.family() {
+            Family::Pkcs1 => r.rsa.verify_pkcs1v15(hash, digest, sig),
+            Family::Pss => r.rsa.verify_pss(hash, digest, sig),
+            _ => false,
+        },
+        // `Signature::from_slice` refuses r or s outside [1, n-1] (r = s = 0, the 2022
+        // "psychic signature", never reaches the equation); high s is accepted, as
+        // RFC 7518 §3.4 and other JOSE libraries do.
+        #[cfg(feature = "ecdsa")]
+        Material::P256(vk) => {
+            use p256::ecdsa::signature::hazmat::PrehashVerifier;
+            p256::ecdsa::Signature::from_slice(sig)
+                .is_ok_and(|s| vk.verify_prehash(digest, &s).is_ok())
+        }
+        #[cfg(feature = "ecdsa")]
+        Material::P384(vk) => {
+            use p384::ecdsa::signature::hazmat::PrehashVerifier;
+            p384::ecdsa::Signature::from_slice(sig)
+                .is_ok_and(|s| vk.verify_prehash(digest, &s).is_ok())
+        }
+        // verify_strict: S must be canonical (< L), R and the key must not have small
+        // order, and the check is the cofactorless equation [S]B = R + [k]A.
+        #[cfg(feature = "eddsa")]
+        Material::Ed25519(vk) => <&[u8; 64]>::try_from(sig).is_ok_and(|bytes| {
+            let s = ed25519_dalek::Signature::from_bytes(bytes);
+            vk.verify_strict(signing_input, &s).is_ok()
+        }),
+    }
+}
+
+/// Hashes the signing input with the algorithm's hash into `out`; returns the hash and
+/// its length. Ed25519 hashes inside its own check: nothing is hashed for it.
 fn hash_into(alg: Algorithm, input: &[u8], out: &mut [u8; 64]) -> (Hash, usize) {
+    fn put(out: &mut [u8; 64], digest: &[u8]) -> usize {
+        if let Some(dst) = out.get_mut(..digest.len()) {
+            dst.copy_from_slice(digest);
+        }
+        digest.len()
+    }
     match alg {
-        Algorithm::RS256 => {
-            out[..32].copy_from_slice(&Sha256::digest(input));
-            (Hash::Sha256, 32)
+        Algorithm::RS256 | Algorithm::PS256 | Algorithm::ES256 => {
+            (Hash::Sha256, put(out, &Sha256::digest(input)))
         }
-        Algorithm::RS384 => {
-            out[..48].copy_from_slice(&Sha384::digest(input));
-            (Hash::Sha384, 48)
+        Algorithm::RS384 | Algorithm::PS384 | Algorithm::ES384 => {
+            (Hash::Sha384, put(out, &Sha384::digest(input)))
         }
-        Algorithm::RS512 => {
-            out.copy_from_slice(&Sha512::digest(input));
-            (Hash::Sha512, 64)
-        }
+        Algorithm::RS512 | Algorithm::PS512 => (Hash::Sha512, put(out, &Sha512::digest(input))),
+        Algorithm::EdDSA | Algorithm::Ed25519 => (Hash::Sha512, 0),
     }
 }
 

@@ -17,6 +17,10 @@
 //!   from the digest (`pkcs1.rs`); nothing is parsed. Everything lives in fixed-size
 //!   stack buffers: no allocation, no panics.
 //!
+//! - PSS ([`PublicKey::verify_pss`]): the same exact length and `s < n`, the same
+//!   `s^e mod n`, then EMSA-PSS-VERIFY decodes the result (`pss.rs`): the salt is
+//!   random, so the encoding cannot be rebuilt and compared whole.
+//!
 //! Two engines, one per target family, each generic over the limb count so every
 //! size class gets its own fixed-size loops:
 //! - `mont.rs` (native, thumbv7em): machine-word limbs (`u64` with `u128` products,
@@ -35,6 +39,7 @@ mod lazy;
 #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 mod mont;
 mod pkcs1;
+mod pss;
 
 #[cfg(test)]
 mod tests;
@@ -179,6 +184,35 @@ impl PublicKey {
             self.pre.public_op(self.e, sig, em)
         })
     }
+
+    /// True when `sig` is a valid RSASSA-PSS signature of `digest` (already hashed with
+    /// `hash`), MGF1 over the same hash and a salt exactly as long as the hash (RFC 7518
+    /// §3.5). Same length and `s < n` checks as PKCS#1 v1.5. Never panics, never allocates.
+    pub(crate) fn verify_pss(&self, hash: Hash, digest: &[u8], sig: &[u8]) -> bool {
+        pss_with(self.len, self.bits, hash, digest, sig, |em| {
+            self.pre.public_op(self.e, sig, em)
+        })
+    }
+}
+
+/// The PSS check around a public operation (as [`verify_with`]): exact length, `s < n`
+/// (the operation refuses it), then EMSA-PSS-VERIFY on the result.
+fn pss_with(
+    len: usize,
+    bits: usize,
+    hash: Hash,
+    digest: &[u8],
+    sig: &[u8],
+    op: impl FnOnce(&mut [u8]) -> bool,
+) -> bool {
+    if sig.len() != len {
+        return false;
+    }
+    let mut em = [0u8; MAX_BYTES];
+    let Some(em) = em.get_mut(..len) else {
+        return false;
+    };
+    op(em) && pss::verify(hash, digest, em, bits)
 }
 
 /// The SHA-256 encoding with an all-zero digest, `len` bytes: the constant part `P` of

@@ -26,7 +26,7 @@ impl Hash {
         }
     }
 
-    fn output_len(self) -> usize {
+    pub(super) fn output_len(self) -> usize {
         match self {
             Hash::Sha256 => 32,
             Hash::Sha384 => 48,

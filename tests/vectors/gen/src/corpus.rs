@@ -155,6 +155,8 @@ pub const SKIP_REASONS: &[&str] = &[
     "no_verify_op",
     "alg_not_allowed",
     "private_key",
+    "unsupported_curve",
+    "bad_point",
 ];
 
 impl Corpus {

@@ -51,6 +51,13 @@ impl J {
         }
     }
 
+    /// Removes a member from an object (no-op when absent or not an object).
+    pub fn remove(&mut self, name: &str) {
+        if let J::Obj(members) = self {
+            members.retain(|(k, _)| k != name);
+        }
+    }
+
     /// Compact text, no whitespace.
     pub fn compact(&self) -> String {
         let mut out = String::new();

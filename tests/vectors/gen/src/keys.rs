@@ -67,6 +67,94 @@ pub struct Keys {
     pub rsa1024: RsaPrivateKey,
     /// 2048 bits with e = 3, the classic target of Bleichenbacher's 2006 forgery.
     pub e3: RsaPrivateKey,
+    /// P-256 (ES256), the issuer's key.
+    pub ec256: p256::ecdsa::SigningKey,
+    /// Another P-256 key, never in a trusted set.
+    pub ec256_attacker: p256::ecdsa::SigningKey,
+    /// P-384 (ES384).
+    pub ec384: p384::ecdsa::SigningKey,
+    /// Ed25519 (EdDSA).
+    pub ed25519: ed25519_dalek::SigningKey,
+}
+
+/// Reads `name.pem` (PKCS#8), or generates it from a seeded RNG and writes it.
+fn curve_key<K>(
+    dir: &Path,
+    name: &str,
+    check: bool,
+    read: impl Fn(&str) -> Result<K, String>,
+    generate: impl Fn(&mut ChaCha20Rng) -> K,
+    write: impl Fn(&K) -> Result<String, String>,
+) -> Result<K, String> {
+    let path = dir.join(format!("{name}.pem"));
+    if path.exists() {
+        let pem = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        return read(&pem).map_err(|e| format!("{}: {e}", path.display()));
+    }
+    if check {
+        return Err(format!(
+            "{} is missing: run the generator without --check",
+            path.display()
+        ));
+    }
+    eprintln!("generating {}", path.display());
+    let mut rng = ChaCha20Rng::seed_from_u64(seed(name));
+    let key = generate(&mut rng);
+    std::fs::write(&path, write(&key)?).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(key)
+}
+
+fn p256_key(dir: &Path, name: &str, check: bool) -> Result<p256::ecdsa::SigningKey, String> {
+    use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+    curve_key(
+        dir,
+        name,
+        check,
+        |pem| p256::ecdsa::SigningKey::from_pkcs8_pem(pem).map_err(|e| e.to_string()),
+        p256::ecdsa::SigningKey::random,
+        |k| {
+            k.to_pkcs8_pem(LineEnding::LF)
+                .map(|p| p.to_string())
+                .map_err(|e| e.to_string())
+        },
+    )
+}
+
+fn p384_key(dir: &Path, name: &str, check: bool) -> Result<p384::ecdsa::SigningKey, String> {
+    use p384::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+    curve_key(
+        dir,
+        name,
+        check,
+        |pem| p384::ecdsa::SigningKey::from_pkcs8_pem(pem).map_err(|e| e.to_string()),
+        p384::ecdsa::SigningKey::random,
+        |k| {
+            k.to_pkcs8_pem(LineEnding::LF)
+                .map(|p| p.to_string())
+                .map_err(|e| e.to_string())
+        },
+    )
+}
+
+fn ed25519_key(dir: &Path, name: &str, check: bool) -> Result<ed25519_dalek::SigningKey, String> {
+    use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+    use rand_chacha::rand_core::RngCore;
+    curve_key(
+        dir,
+        name,
+        check,
+        |pem| ed25519_dalek::SigningKey::from_pkcs8_pem(pem).map_err(|e| e.to_string()),
+        |rng| {
+            let mut secret = [0u8; 32];
+            rng.fill_bytes(&mut secret);
+            ed25519_dalek::SigningKey::from_bytes(&secret)
+        },
+        |k| {
+            k.to_pkcs8_pem(LineEnding::LF)
+                .map(|p| p.to_string())
+                .map_err(|e| e.to_string())
+        },
+    )
 }
 
 /// Loads every key from `dir`, generating (and writing) the missing ones unless `check` is set.
@@ -120,6 +208,10 @@ pub fn load(dir: &Path, check: bool) -> Result<Keys, String> {
         rsa4096: next(),
         rsa1024: next(),
         e3: next(),
+        ec256: p256_key(dir, "ec256", check)?,
+        ec256_attacker: p256_key(dir, "ec256_attacker", check)?,
+        ec384: p384_key(dir, "ec384", check)?,
+        ed25519: ed25519_key(dir, "ed25519", check)?,
     })
 }
 
@@ -157,4 +249,46 @@ pub fn jwk_sig(key: &RsaPrivateKey, kid: Option<&str>) -> J {
 /// A JWKS document from JWKs.
 pub fn jwks(keys: Vec<J>) -> J {
     obj([("keys", J::Arr(keys))])
+}
+
+/// The public EC JWK of a P-256 key: `kty`, `kid`, `extra`, `crv`, `x`, `y`.
+pub fn ec256_jwk(key: &p256::ecdsa::SigningKey, kid: &str, extra: &[(&str, J)]) -> J {
+    let point = key.verifying_key().to_encoded_point(false);
+    let (x, y) = (point.x().expect("x"), point.y().expect("y"));
+    ec_jwk("P-256", x, y, kid, extra)
+}
+
+/// The public EC JWK of a P-384 key.
+pub fn ec384_jwk(key: &p384::ecdsa::SigningKey, kid: &str, extra: &[(&str, J)]) -> J {
+    let point = key.verifying_key().to_encoded_point(false);
+    let (x, y) = (point.x().expect("x"), point.y().expect("y"));
+    ec_jwk("P-384", x, y, kid, extra)
+}
+
+/// An EC JWK from raw coordinates (which need not be a point of the curve).
+pub fn ec_jwk(crv: &str, x: &[u8], y: &[u8], kid: &str, extra: &[(&str, J)]) -> J {
+    let mut j = obj([("kty", s("EC")), ("kid", s(kid))]);
+    for (name, value) in extra {
+        j.push(name, value.clone());
+    }
+    j.push("crv", s(crv));
+    j.push("x", s(b64(x)));
+    j.push("y", s(b64(y)));
+    j
+}
+
+/// The public OKP JWK of an Ed25519 key.
+pub fn ed25519_jwk(key: &ed25519_dalek::SigningKey, kid: &str, extra: &[(&str, J)]) -> J {
+    okp_jwk("Ed25519", &key.verifying_key().to_bytes(), kid, extra)
+}
+
+/// An OKP JWK from raw bytes.
+pub fn okp_jwk(crv: &str, x: &[u8], kid: &str, extra: &[(&str, J)]) -> J {
+    let mut j = obj([("kty", s("OKP")), ("kid", s(kid))]);
+    for (name, value) in extra {
+        j.push(name, value.clone());
+    }
+    j.push("crv", s(crv));
+    j.push("x", s(b64(x)));
+    j
 }

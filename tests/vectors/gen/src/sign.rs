@@ -116,3 +116,91 @@ pub fn self_test() {
         "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
     );
 }
+
+/// ES256: ECDSA P-256 over SHA-256, RFC 6979 nonces (deterministic), raw `r || s`.
+pub fn es256(key: &p256::ecdsa::SigningKey, msg: &[u8]) -> Vec<u8> {
+    use p256::ecdsa::signature::Signer;
+    let sig: p256::ecdsa::Signature = key.sign(msg);
+    sig.to_bytes().to_vec()
+}
+
+/// ES384: ECDSA P-384 over SHA-384, RFC 6979 nonces, raw `r || s`.
+pub fn es384(key: &p384::ecdsa::SigningKey, msg: &[u8]) -> Vec<u8> {
+    use p384::ecdsa::signature::Signer;
+    let sig: p384::ecdsa::Signature = key.sign(msg);
+    sig.to_bytes().to_vec()
+}
+
+/// The same ES256 signature with `s` replaced by `n - s` (the other valid `s`).
+pub fn es256_other_s(sig: &[u8]) -> Vec<u8> {
+    let parsed = p256::ecdsa::Signature::from_slice(sig).expect("ES256 signature");
+    let (r, s) = parsed.split_scalars();
+    let neg = -*s.as_ref();
+    let flipped = p256::ecdsa::Signature::from_scalars(r.to_bytes(), neg.to_bytes())
+        .expect("n - s is in range");
+    flipped.to_bytes().to_vec()
+}
+
+/// Whether an ES256 signature's `s` is above n/2.
+pub fn es256_is_high_s(sig: &[u8]) -> bool {
+    let parsed = p256::ecdsa::Signature::from_slice(sig).expect("ES256 signature");
+    parsed.normalize_s().is_some()
+}
+
+/// The DER (ASN.1 SEQUENCE of two INTEGERs) form of a raw ES256 signature.
+pub fn es256_der(sig: &[u8]) -> Vec<u8> {
+    let parsed = p256::ecdsa::Signature::from_slice(sig).expect("ES256 signature");
+    parsed.to_der().as_bytes().to_vec()
+}
+
+/// RSASSA-PSS with MGF1 over the same hash and a salt of `salt_len` bytes drawn from
+/// an RNG seeded with `seed`, so that the corpus stays reproducible.
+pub fn pss(key: &RsaPrivateKey, hash: Hash, salt_len: usize, seed: u64, msg: &[u8]) -> Vec<u8> {
+    use rand_chacha::rand_core::SeedableRng;
+    use rsa::pss::Pss;
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let result = match hash {
+        Hash::S256 => key.sign_with_rng(
+            &mut rng,
+            Pss::new_with_salt::<Sha256>(salt_len),
+            &Sha256::digest(msg),
+        ),
+        Hash::S384 => key.sign_with_rng(
+            &mut rng,
+            Pss::new_with_salt::<Sha384>(salt_len),
+            &Sha384::digest(msg),
+        ),
+        Hash::S512 => key.sign_with_rng(
+            &mut rng,
+            Pss::new_with_salt::<Sha512>(salt_len),
+            &Sha512::digest(msg),
+        ),
+    };
+    result.expect("PSS signing with a test key")
+}
+
+/// Ed25519 (deterministic by construction).
+pub fn ed25519(key: &ed25519_dalek::SigningKey, msg: &[u8]) -> Vec<u8> {
+    use ed25519_dalek::Signer;
+    key.sign(msg).to_bytes().to_vec()
+}
+
+/// The group order L of Ed25519, little-endian.
+const ED25519_L: [u8; 32] = [
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+];
+
+/// The same Ed25519 signature with `S + L` for `S`: a lax verifier (reducing S mod L)
+/// accepts it; RFC 8032 §5.1.7 requires S < L.
+pub fn ed25519_non_canonical_s(sig: &[u8]) -> Vec<u8> {
+    let mut out = sig.to_vec();
+    let mut carry = 0u16;
+    for (b, l) in out[32..].iter_mut().zip(ED25519_L) {
+        let sum = u16::from(*b) + u16::from(l) + carry;
+        *b = sum as u8;
+        carry = sum >> 8;
+    }
+    assert_eq!(carry, 0, "S + L fits in 256 bits");
+    out
+}

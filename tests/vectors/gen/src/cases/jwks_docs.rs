@@ -83,9 +83,9 @@ pub fn cases(c: &mut Corpus, k: &Keys) {
 
     // One skipped entry before a usable key, per reason.
     let skipped: Vec<(&str, &str, String, Option<&str>, &'static str)> = vec![
-        ("skip_kty_ec", "An EC key.", r#"{"kty":"EC","kid":"ec","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}"#.into(), Some("ec"), "unsupported_kty"),
+        ("skip_kty_ec_lowercase", "kty \"ec\" (case-sensitive).", r#"{"kty":"ec","kid":"ec","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}"#.into(), Some("ec"), "unsupported_kty"),
         ("skip_kty_oct", "An oct (HMAC) key.", r#"{"kty":"oct","kid":"hmac","k":"c2VjcmV0"}"#.into(), Some("hmac"), "unsupported_kty"),
-        ("skip_kty_okp", "An OKP (Ed25519) key.", r#"{"kty":"OKP","kid":"ed","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#.into(), Some("ed"), "unsupported_kty"),
+        ("skip_kty_oct_with_k_and_alg", "An oct key with alg HS256 (shared secrets are never keys here).", r#"{"kty":"oct","kid":"hs","alg":"HS256","k":"c2VjcmV0"}"#.into(), Some("hs"), "unsupported_kty"),
         ("skip_kty_missing", "No kty.", format!(r#"{{"kid":"x","n":"{main_n}","e":"AQAB"}}"#), Some("x"), "unsupported_kty"),
         ("skip_kty_lowercase", "kty \"rsa\" (case-sensitive).", format!(r#"{{"kty":"rsa","kid":"x","n":"{main_n}","e":"AQAB"}}"#), Some("x"), "unsupported_kty"),
         ("skip_entry_not_object", "An entry that is a number.", "42".into(), None, "bad_member"),
@@ -122,7 +122,7 @@ pub fn cases(c: &mut Corpus, k: &Keys) {
         ("skip_key_ops_sign_only", "key_ops [sign].", rsa(r#""key_ops":["sign"],"#), Some("x"), "no_verify_op"),
         ("skip_key_ops_empty", "key_ops [].", rsa(r#""key_ops":[],"#), Some("x"), "no_verify_op"),
         ("skip_alg_hs256", "JWK alg HS256 on an RSA key.", rsa(r#""alg":"HS256","#), Some("x"), "alg_not_allowed"),
-        ("skip_alg_ps256", "JWK alg PS256.", rsa(r#""alg":"PS256","#), Some("x"), "alg_not_allowed"),
+        ("skip_alg_es256_on_rsa", "JWK alg ES256 on an RSA key.", rsa(r#""alg":"ES256","#), Some("x"), "alg_not_allowed"),
         ("skip_alg_none", "JWK alg none.", rsa(r#""alg":"none","#), Some("x"), "alg_not_allowed"),
         ("skip_alg_lowercase", "JWK alg rs256.", rsa(r#""alg":"rs256","#), Some("x"), "alg_not_allowed"),
         ("skip_private_d", "A JWK carrying the private exponent d.", rsa(r#""d":"AQAB","#), Some("x"), "private_key"),
@@ -176,16 +176,16 @@ pub fn cases(c: &mut Corpus, k: &Keys) {
     }
     c.jwks_case(
         "jwks_mixed_set",
-        "A realistic mixed set: EC, 1024-bit RSA, an encryption key and one usable signing key.",
+        "A realistic mixed set: EC on P-521, 1024-bit RSA, an encryption key and one usable signing key.",
         doc(&[
-            r#"{"kty":"EC","kid":"ec","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}"#.into(),
+            r#"{"kty":"EC","kid":"ec","crv":"P-521","x":"AWlmRo3PVQ6B4YkZIkUr1nyJL2XwO3vMzoBRKm8azq7vFXq3XmI_QeMIkZxmSVh0ibvR5hEaoVoyVFI6iNW1wfHT","y":"AI-7oB-zXmfvWYBHgS5aq4XMFsnm3-bmp4fY9VaJJ4QcKpq6ynHhpWvzgNOWW7vtvWgpRTOGn2ipXjcX2y88r2AF"}"#.into(),
             jwk_sig(&k.rsa1024, Some("old")).compact(),
             main.clone(),
             jwk(&k.rotated, Some("enc"), &[("use", s("enc"))]).compact(),
         ]),
         "ok",
     )
-    .skips(0, Some("ec"), "unsupported_kty")
+    .skips(0, Some("ec"), "unsupported_curve")
     .skips(1, Some("old"), "modulus_too_small")
     .skips(3, Some("enc"), "wrong_use")
     .loads(Some("main"));
@@ -194,7 +194,7 @@ pub fn cases(c: &mut Corpus, k: &Keys) {
         "skip_long_kid_recorded_whole",
         "A skipped key's 100-byte kid is recorded whole (it is host data, not a reason).",
         doc(&[
-            format!(r#"{{"kty":"EC","kid":"{long_kid}"}}"#),
+            format!(r#"{{"kty":"oct","kid":"{long_kid}"}}"#),
             main.clone(),
         ]),
         "ok",
@@ -205,7 +205,7 @@ pub fn cases(c: &mut Corpus, k: &Keys) {
     let no_usable: &[(&str, &str, String)] = &[
         ("jwks_empty_keys", "keys is an empty array.", r#"{"keys":[]}"#.into()),
         ("jwks_only_1024", "Only a 1024-bit key.", doc(&[jwk_sig(&k.rsa1024, Some("rsa1024")).compact()])),
-        ("jwks_only_ec", "Only an EC key.", doc(&[r#"{"kty":"EC","kid":"ec","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}"#.into()])),
+        ("jwks_only_ec_off_curve", "Only an EC key, and its point is off the curve.", doc(&[r#"{"kty":"EC","kid":"ec","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a4"}"#.into()])),
         ("jwks_only_encryption_key", "Only a use enc key.", doc(&[jwk(&k.main, Some("enc"), &[("use", s("enc"))]).compact()])),
         ("jwks_only_private_key", "Only a JWK with private members.", doc(&[rsa(r#""d":"AQAB","#)])),
     ];
@@ -305,7 +305,7 @@ pub fn cases(c: &mut Corpus, k: &Keys) {
     );
     // Count: 100 entries is the default cap.
     let mut entries = vec![main.clone()];
-    entries.extend(std::iter::repeat_n(r#"{"kty":"EC"}"#.to_owned(), 99));
+    entries.extend(std::iter::repeat_n(r#"{"kty":"oct"}"#.to_owned(), 99));
     let case = c.jwks_case(
         "jwks_100_keys_ok",
         "100 entries (the default cap): one usable, 99 skipped.",
@@ -316,7 +316,7 @@ pub fn cases(c: &mut Corpus, k: &Keys) {
     for i in 1..100 {
         case.skips(i, None, "unsupported_kty");
     }
-    entries.push(r#"{"kty":"EC"}"#.to_owned());
+    entries.push(r#"{"kty":"oct"}"#.to_owned());
     c.jwks_case(
         "jwks_101_keys",
         "101 entries: over the default cap.",

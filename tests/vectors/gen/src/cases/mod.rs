@@ -2,6 +2,7 @@
 //! defect (or none), and is signed by the right key unless the signature is the defect,
 //! so the expected code does not depend on which check a surface happens to run first.
 
+mod algs;
 mod claims;
 mod eks;
 mod jwks_docs;
@@ -29,7 +30,9 @@ pub const H_MAIN: &str = r#"{"alg":"RS256","kid":"main","typ":"JWT"}"#;
 pub fn build(k: &Keys) -> Corpus {
     let mut c = Corpus::default();
     key_sets(&mut c, k);
+    algs::key_sets(&mut c, k);
     policies(&mut c);
+    algs::policies(&mut c);
     structure::cases(&mut c, k);
     keysel::cases(&mut c, k);
     signature::cases(&mut c, k);
@@ -37,6 +40,8 @@ pub fn build(k: &Keys) -> Corpus {
     eks::cases(&mut c, k);
     rfc::cases(&mut c, k);
     jwks_docs::cases(&mut c, k);
+    algs::cases(&mut c, k);
+    algs::jwks_cases(&mut c, k);
     policy_docs::cases(&mut c);
     c
 }

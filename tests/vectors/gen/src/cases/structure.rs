@@ -388,7 +388,7 @@ fn base64(c: &mut Corpus, k: &Keys) {
         "malformed",
     );
     let odd = payload(&[("x", Some("\"ab\""))]);
-    let odd_seg = if b64(odd.as_bytes()).len() % 4 == 0 {
+    let odd_seg = if b64(odd.as_bytes()).len().is_multiple_of(4) {
         b64(payload(&[("x", Some("\"abc\""))]).as_bytes())
     } else {
         b64(odd.as_bytes())
