@@ -1,7 +1,12 @@
 //! The host RSA seam: the host's verdict decides, `None` falls back to the core's engine,
 //! and everything but the signature check stays in the core.
 // Test code: a failure should stop loudly (the no-panic lints are for the library).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use jwtgate::{Algorithm, ErrorCode, HostRsa, KeySet, Policy, RsaKey, Verifier};
 use std::cell::RefCell;

@@ -7,7 +7,12 @@
 //! `JWTGATE_VECTORS_VERBOSE=1 cargo test -p jwtgate --test vectors -- --nocapture`
 //! prints every case's verdict and reason.
 // Test code: a failure should stop loudly (the no-panic lints are for the library).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use jwtgate::{ErrorCode, KeySet, Policy, Verifier};
 use serde_json::{Map, Value};
