@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 secs="${1:-10}"
-targets="${TARGETS:-verify jwks resign rsa_diff}"
+targets="${TARGETS:-verify jwks resign rsa_diff sig_diff}"
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
 passed=0 failed=0

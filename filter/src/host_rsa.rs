@@ -2,6 +2,10 @@
 //! wasm engine (Envoy's `verify_signature` foreign function runs BoringSSL). The core
 //! still parses, selects the key, checks the signature length, and decides everything
 //! else; the host only answers "does this PKCS#1 v1.5 signature verify with this key".
+//!
+//! Only RS256/RS384/RS512 go through it: PS* (RSA-PSS), ES* and EdDSA always run in the
+//! core, so a host that implements the seam for PKCS#1 keeps its meaning when the core
+//! learns more algorithms.
 
 use crate::policy::Algorithm;
 use alloc::vec::Vec;
@@ -53,7 +57,8 @@ pub trait HostRsa {
     /// Whether `signature` is a valid RSASSA-PKCS1-v1_5 signature of `signing_input`
     /// (hash it with `alg`'s hash) under `key`. `None` means the host cannot tell (no
     /// such function, an error calling it), and the core's own engine decides instead.
-    /// The signature already has exactly the modulus length.
+    /// The signature already has exactly the modulus length. Called only for RS256,
+    /// RS384 and RS512 (`alg.hash_bits()` gives the hash); never for PS*, ES* or EdDSA.
     fn verify(
         &self,
         key: &RsaKey<'_>,

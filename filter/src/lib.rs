@@ -1,8 +1,11 @@
 //! # jwtgate
 //!
-//! Strict, fast verification of RS256 JWTs (Kubernetes service-account tokens, OIDC
-//! access tokens) against a JWKS that the host pushes in. `no_std` with `alloc`; no
-//! clock, no I/O, no global state: the host passes keys and the current time.
+//! Strict, fast verification of JWTs (Kubernetes service-account tokens, OIDC access
+//! tokens) against a JWKS that the host pushes in: RS256/384/512 and PS256/384/512 on
+//! the crate's own RSA engine, ES256/ES384 (cargo feature `ecdsa`, RustCrypto `p256`/
+//! `p384`) and EdDSA/Ed25519 (feature `eddsa`, `ed25519-dalek`); both features are on
+//! by default and a policy allows only RS256 unless it says otherwise. `no_std` with
+//! `alloc`; no clock, no I/O, no global state: the host passes keys and the current time.
 //!
 //! ```
 //! use jwtgate::{KeySet, Policy, Verifier};
@@ -36,6 +39,8 @@ mod jwks;
 mod policy;
 pub mod refresh;
 mod rsa;
+#[cfg(test)]
+mod sig_tests;
 pub mod source;
 mod token;
 mod verify;

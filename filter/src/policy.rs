@@ -107,6 +107,21 @@ impl Algorithm {
         }
     }
 
+    /// The SHA-2 size the algorithm hashes with: 256, 384 or 512 (Ed25519 hashes with
+    /// SHA-512 inside the signature scheme). Hosts with native crypto map it to their
+    /// own digest names.
+    ///
+    /// ```
+    /// assert_eq!(jwtgate::Algorithm::PS384.hash_bits(), 384);
+    /// ```
+    pub const fn hash_bits(self) -> u16 {
+        match self {
+            Algorithm::RS256 | Algorithm::PS256 | Algorithm::ES256 => 256,
+            Algorithm::RS384 | Algorithm::PS384 | Algorithm::ES384 => 384,
+            Algorithm::RS512 | Algorithm::PS512 | Algorithm::EdDSA | Algorithm::Ed25519 => 512,
+        }
+    }
+
     pub(crate) const fn family(self) -> Family {
         match self {
             Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 => Family::Pkcs1,

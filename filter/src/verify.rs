@@ -390,7 +390,7 @@ fn check_signature(
 /// length matches. `digest` is the signing input hashed with `alg`'s hash (Ed25519
 /// hashes the input itself).
 #[cfg_attr(not(feature = "eddsa"), allow(unused_variables))]
-fn signature_holds(
+pub(crate) fn signature_holds(
     key: &Material,
     alg: Algorithm,
     hash: Hash,
@@ -431,7 +431,7 @@ fn signature_holds(
 
 /// Hashes the signing input with the algorithm's hash into `out`; returns the hash and
 /// its length. Ed25519 hashes inside its own check: nothing is hashed for it.
-fn hash_into(alg: Algorithm, input: &[u8], out: &mut [u8; 64]) -> (Hash, usize) {
+pub(crate) fn hash_into(alg: Algorithm, input: &[u8], out: &mut [u8; 64]) -> (Hash, usize) {
     fn put(out: &mut [u8; 64], digest: &[u8]) -> usize {
         if let Some(dst) = out.get_mut(..digest.len()) {
             dst.copy_from_slice(digest);

@@ -1,6 +1,8 @@
 //! Shared fixtures for the fuzz targets: one deterministic RSA-2048 test key, its
 //! JWKS, a verifier with a demanding policy, and a signer that mints real tokens so
-//! the structure-aware target reaches the claim checks behind the signature.
+//! the structure-aware target reaches the claim checks behind the signature; and the
+//! committed P-256, P-384 and Ed25519 test keys with a verifier that allows every
+//! algorithm, for the curve targets.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -19,6 +21,11 @@ pub struct Fixture {
     pub signer: SigningKey<rsa::sha2::Sha256>,
     pub jwks: String,
     pub verifier: Verifier,
+    pub ec256: p256::ecdsa::SigningKey,
+    pub ec384: p384::ecdsa::SigningKey,
+    pub ed25519: ed25519_dalek::SigningKey,
+    /// One key per type (kids `rsa`, `ec256`, `ec384`, `ed25519`), every algorithm allowed.
+    pub all_algs: Verifier,
 }
 
 pub fn fixture() -> &'static Fixture {
@@ -48,11 +55,48 @@ fn make() -> Fixture {
             .claim("kubernetes.io.namespace", ["payments"]);
         let keys = KeySet::from_jwks(jwks.as_bytes()).expect("fixture JWKS");
         let verifier = Verifier::new(keys, policy).with_cache(16);
+        let ec256 = p256::ecdsa::SigningKey::from_pkcs8_pem(include_str!(
+            "../../tests/vectors/keys/ec256.pem"
+        ))
+        .expect("P-256 test key");
+        let ec384 = p384::ecdsa::SigningKey::from_pkcs8_pem(include_str!(
+            "../../tests/vectors/keys/ec384.pem"
+        ))
+        .expect("P-384 test key");
+        let ed25519 = {
+            use ed25519_dalek::pkcs8::DecodePrivateKey as _;
+            ed25519_dalek::SigningKey::from_pkcs8_pem(include_str!(
+                "../../tests/vectors/keys/ed25519.pem"
+            ))
+            .expect("Ed25519 test key")
+        };
+        let p256 = ec256.verifying_key().to_encoded_point(false);
+        let p384 = ec384.verifying_key().to_encoded_point(false);
+        let all_jwks = format!(
+            r#"{{"keys":[{{"kty":"RSA","kid":"rsa","n":"{}","e":"{}"}},{{"kty":"EC","kid":"ec256","crv":"P-256","x":"{}","y":"{}"}},{{"kty":"EC","kid":"ec384","crv":"P-384","x":"{}","y":"{}"}},{{"kty":"OKP","kid":"ed25519","crv":"Ed25519","x":"{}"}}]}}"#,
+            b64(&key.n().to_bytes_be()),
+            b64(&key.e().to_bytes_be()),
+            b64(p256.x().expect("x")),
+            b64(p256.y().expect("y")),
+            b64(p384.x().expect("x")),
+            b64(p384.y().expect("y")),
+            b64(&ed25519.verifying_key().to_bytes()),
+        );
+        let all_keys = KeySet::from_jwks(all_jwks.as_bytes()).expect("all-algorithm JWKS");
+        assert_eq!(all_keys.len(), 4);
+        let all_algs = Verifier::new(
+            all_keys,
+            Policy::new().algorithms(&jwtgate::Algorithm::ALL),
+        );
         Fixture {
             signer: SigningKey::<rsa::sha2::Sha256>::new(key.clone()),
             key,
             jwks,
             verifier,
+            ec256,
+            ec384,
+            ed25519,
+            all_algs,
         }
     }
 }
