@@ -607,6 +607,24 @@ mod tests {
     }
 
     #[test]
+    fn algorithm_names() {
+        for a in Algorithm::ALL {
+            assert_eq!(Algorithm::from_name(a.name()), Some(a));
+        }
+        let p = Policy::from_json(
+            br#"{"algorithms": ["ES256", "ES384", "PS256", "PS384", "PS512", "EdDSA", "Ed25519", "RS512"]}"#,
+        )
+        .unwrap();
+        assert_eq!(p.allowed_algorithms().len(), 8);
+        for refused in ["ES512", "HS256", "none", "es256", "ES256K", "Ed448"] {
+            let doc = alloc::format!(r#"{{"algorithms": ["{refused}"]}}"#);
+            let e = Policy::from_json(doc.as_bytes()).unwrap_err();
+            assert_eq!(e.field(), Some("algorithms"), "{refused}");
+        }
+        assert_eq!(Policy::new().allowed_algorithms(), &[Algorithm::RS256]);
+    }
+
+    #[test]
     fn subject_patterns() {
         let p = Policy::new()
             .subject("system:serviceaccount:payments:*")

@@ -166,3 +166,46 @@ fn curve_key_rules() {
         SkipReason::BadPoint
     );
 }
+
+/// The host seam answers for RS* only: a host that says yes to everything does not make
+/// a forged PS256, ES256 or EdDSA token verify, and still decides an RS256 one.
+#[test]
+fn host_seam_is_pkcs1_only() {
+    use crate::{HostRsa, Policy, RsaKey, Verifier};
+    use rsa::pkcs8::DecodePrivateKey;
+    use rsa::traits::PublicKeyParts;
+    struct YesToAll;
+    impl HostRsa for YesToAll {
+        fn verify(&self, _: &RsaKey<'_>, alg: Algorithm, _: &[u8], _: &[u8]) -> Option<bool> {
+            assert!(matches!(
+                alg,
+                Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512
+            ));
+            Some(true)
+        }
+    }
+    let key = rsa::RsaPrivateKey::from_pkcs8_pem(include_str!("../tests/data/main.pem")).unwrap();
+    let jwks = format!(
+        r#"{{"keys":[{{"kty":"RSA","kid":"r","n":"{}","e":"{}"}},{{"kty":"EC","kid":"e","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}},{{"kty":"OKP","kid":"o","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}}]}}"#,
+        URL_SAFE_NO_PAD.encode(key.n().to_bytes_be()),
+        URL_SAFE_NO_PAD.encode(key.e().to_bytes_be())
+    );
+    let v = Verifier::new(
+        KeySet::from_jwks(jwks.as_bytes()).unwrap(),
+        Policy::new().algorithms(&Algorithm::ALL).require_exp(false),
+    );
+    let token = |alg: &str, kid: &str, sig_len: usize| {
+        let h = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"{alg}","kid":"{kid}"}}"#));
+        let p = URL_SAFE_NO_PAD.encode("{}");
+        format!("{h}.{p}.{}", URL_SAFE_NO_PAD.encode(vec![0x11u8; sig_len]))
+    };
+    for (alg, kid, len) in [("PS256", "r", 256), ("ES256", "e", 64), ("EdDSA", "o", 64)] {
+        let e = v
+            .verify_with(&token(alg, kid, len), 0, &YesToAll)
+            .unwrap_err();
+        assert_eq!(e.code(), crate::ErrorCode::BadSignature, "{alg}");
+    }
+    assert!(v
+        .verify_with(&token("RS256", "r", 256), 0, &YesToAll)
+        .is_ok());
+}

@@ -8,25 +8,33 @@ use sha2::{Digest, Sha256, Sha384, Sha512};
 
 /// Largest hash output (SHA-512).
 const MAX_HASH: usize = 64;
+/// Largest hash input here: `0^8 || mHash || salt` with SHA-512.
+const MAX_INPUT: usize = 8 + 2 * MAX_HASH;
 
-/// Hashes the concatenation of `parts` into `out`; returns the hash length.
+/// Hashes the concatenation of `parts` (at most `MAX_INPUT` bytes in all) into `out`;
+/// returns the hash length. One-shot `digest` on a stack copy: the same code the token's
+/// hash already links, rather than another streaming instantiation (module size).
 fn hash_parts(hash: Hash, parts: &[&[u8]], out: &mut [u8; MAX_HASH]) -> usize {
-    fn run<D: Digest>(parts: &[&[u8]], out: &mut [u8]) -> usize {
-        let mut d = D::new();
-        for p in parts {
-            d.update(p);
-        }
-        let h = d.finalize();
-        let len = h.len();
-        if let Some(dst) = out.get_mut(..len) {
-            dst.copy_from_slice(&h);
-        }
-        len
+    let mut buf = [0u8; MAX_INPUT];
+    let mut len = 0;
+    for p in parts {
+        let Some(dst) = buf.get_mut(len..len + p.len()) else {
+            return 0;
+        };
+        dst.copy_from_slice(p);
+        len += p.len();
     }
+    let input = buf.get(..len).unwrap_or_default();
+    let put = |out: &mut [u8; MAX_HASH], d: &[u8]| {
+        if let Some(dst) = out.get_mut(..d.len()) {
+            dst.copy_from_slice(d);
+        }
+        d.len()
+    };
     match hash {
-        Hash::Sha256 => run::<Sha256>(parts, out),
-        Hash::Sha384 => run::<Sha384>(parts, out),
-        Hash::Sha512 => run::<Sha512>(parts, out),
+        Hash::Sha256 => put(out, &Sha256::digest(input)),
+        Hash::Sha384 => put(out, &Sha384::digest(input)),
+        Hash::Sha512 => put(out, &Sha512::digest(input)),
     }
 }
 
