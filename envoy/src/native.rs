@@ -28,10 +28,11 @@ pub fn arguments(
     signature: &[u8],
     signing_input: &[u8],
 ) -> Vec<u8> {
-    let hash: &[u8] = match alg {
-        Algorithm::RS256 => b"sha256",
-        Algorithm::RS384 => b"sha384",
-        Algorithm::RS512 => b"sha512",
+    // The core asks the host only about RS256/384/512 (PKCS#1 v1.5); the hash names the rest.
+    let hash: &[u8] = match alg.hash_bits() {
+        256 => b"sha256",
+        384 => b"sha384",
+        _ => b"sha512",
     };
     let mut out = Vec::with_capacity(
         hash.len() + spki_der.len() + signature.len() + signing_input.len() + 24,

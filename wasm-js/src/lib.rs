@@ -248,11 +248,8 @@ impl HostRsa for JsHost<'_> {
         signing_input: &[u8],
         signature: &[u8],
     ) -> Option<bool> {
-        let alg = match alg {
-            Algorithm::RS256 => 256,
-            Algorithm::RS384 => 384,
-            Algorithm::RS512 => 512,
-        };
+        // The core asks only about RS256/384/512; JS picks SHA-256/384/512 by the bits.
+        let alg = u32::from(alg.hash_bits());
         let spki = key.spki_der();
         // The address is stable while the key set lives; JS checks the bytes anyway.
         let key_id = spki.as_ptr() as usize as u32;
