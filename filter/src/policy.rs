@@ -13,8 +13,9 @@ use serde_json::{Map, Value};
 /// Signature algorithms jwtgate can verify: every asymmetric JWS algorithm IdPs use
 /// (RFC 7518 §3.3, §3.4, §3.5; RFC 8037). `HS*` (shared secrets) and `none` never.
 ///
-/// `ES256`/`ES384` need the crate feature `ecdsa` and `EdDSA`/`Ed25519` the feature
-/// `eddsa` (both on by default); a build without them refuses those names in a policy.
+/// `PS*` need the crate feature `pss`, `ES256`/`ES384` the feature `ecdsa` and
+/// `EdDSA`/`Ed25519` the feature `eddsa` (all on by default); a build without them
+/// refuses those names in a policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Algorithm {
     /// RSASSA-PKCS1-v1_5 with SHA-256.
@@ -101,7 +102,8 @@ impl Algorithm {
     /// Whether this build of the core verifies it (the curves are cargo features).
     pub const fn is_supported(self) -> bool {
         match self.family() {
-            Family::Pkcs1 | Family::Pss => true,
+            Family::Pkcs1 => true,
+            Family::Pss => cfg!(feature = "pss"),
             Family::P256 | Family::P384 => cfg!(feature = "ecdsa"),
             Family::Ed25519 => cfg!(feature = "eddsa"),
         }
@@ -392,7 +394,11 @@ impl Policy {
                                 return Err(field(&alloc::format!(
                                     "\"{}\" is not built into this jwtgate (cargo feature {}); supported: {}",
                                     a.name(),
-                                    if a.family() == Family::Ed25519 { "eddsa" } else { "ecdsa" },
+                                    match a.family() {
+                                        Family::Ed25519 => "eddsa",
+                                        Family::Pss => "pss",
+                                        _ => "ecdsa",
+                                    },
                                     supported_names()
                                 )))
                             }
@@ -607,6 +613,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(all(feature = "pss", feature = "ecdsa", feature = "eddsa"))]
     fn algorithm_names() {
         for a in Algorithm::ALL {
             assert_eq!(Algorithm::from_name(a.name()), Some(a));

@@ -1,7 +1,7 @@
 //! The curves behind the key set and the signature check, on Wycheproof: ECDSA P-256 and
 //! P-384 in IEEE P1363 form (JWS's raw `r || s`) with the JWS hashes, and Ed25519. Every
 //! key goes through the JWK loader and every signature through the same check as a token.
-#![cfg(all(feature = "ecdsa", feature = "eddsa"))]
+#![cfg(all(feature = "pss", feature = "ecdsa", feature = "eddsa"))]
 
 use crate::jwks::KeySet;
 use crate::policy::Algorithm;

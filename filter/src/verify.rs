@@ -401,6 +401,7 @@ pub(crate) fn signature_holds(
     match key {
         Material::Rsa(r) => match alg.family() {
             Family::Pkcs1 => r.rsa.verify_pkcs1v15(hash, digest, sig),
+            #[cfg(feature = "pss")]
             Family::Pss => r.rsa.verify_pss(hash, digest, sig),
             _ => false,
         },

@@ -39,6 +39,7 @@ mod lazy;
 #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 mod mont;
 mod pkcs1;
+#[cfg(feature = "pss")]
 mod pss;
 
 #[cfg(test)]
@@ -188,6 +189,7 @@ impl PublicKey {
     /// True when `sig` is a valid RSASSA-PSS signature of `digest` (already hashed with
     /// `hash`), MGF1 over the same hash and a salt exactly as long as the hash (RFC 7518
     /// §3.5). Same length and `s < n` checks as PKCS#1 v1.5. Never panics, never allocates.
+    #[cfg(feature = "pss")]
     pub(crate) fn verify_pss(&self, hash: Hash, digest: &[u8], sig: &[u8]) -> bool {
         pss_with(self.len, self.bits, hash, digest, sig, |em| {
             self.pre.public_op(self.e, sig, em)
@@ -197,6 +199,7 @@ impl PublicKey {
 
 /// The PSS check around a public operation (as [`verify_with`]): exact length, `s < n`
 /// (the operation refuses it), then EMSA-PSS-VERIFY on the result.
+#[cfg(feature = "pss")]
 fn pss_with(
     len: usize,
     bits: usize,

