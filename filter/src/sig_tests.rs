@@ -209,3 +209,21 @@ fn host_seam_is_pkcs1_only() {
         .verify_with(&token("RS256", "r", 256), 0, &YesToAll)
         .is_ok());
 }
+
+/// RFC 7520 §4.2: the RFC's PS384 JWS (randomised salt) over its text payload.
+#[test]
+fn rfc7520_4_2_ps384() {
+    use crate::{Policy, Verifier};
+    let keys = KeySet::from_jwks(include_bytes!("../tests/data/rfc7520-4.1.jwks.json")).unwrap();
+    let v = Verifier::new(keys, Policy::new().algorithms(&[Algorithm::PS384]));
+    let token = concat!(
+        "eyJhbGciOiJQUzM4NCIsImtpZCI6ImJpbGJvLmJhZ2dpbnNAaG9iYml0b24uZXhhbXBsZSJ9",
+        ".SXTigJlzIGEgZGFuZ2Vyb3VzIGJ1c2luZXNzLCBGcm9kbywgZ29pbmcgb3V0IHlvdXIgZG9vci4gWW91IHN0ZXAgb250byB0aGUgcm9hZCwgYW5kIGlm",
+        "IHlvdSBkb24ndCBrZWVwIHlvdXIgZmVldCwgdGhlcmXigJlzIG5vIGtub3dpbmcgd2hlcmUgeW91IG1pZ2h0IGJlIHN3ZXB0IG9mZiB0by4",
+        ".cu22eBqkYDKgIlTpzDXGvaFfz6WGoz7fUDcfT0kkOy42miAh2qyBzk1xEsnk2IpN6-tPid6VrklHkqsGqDqHCdP6O8TTB5dDDItllVo6_1OLPpcbUrhiUSMxbbXUvdvWXzg-UD8biiReQFlfz28zGWVsdiNAUf8ZnyPEgVFn442ZdNqiVJRmBqrYRXe8P_ijQ7p8Vdz0TTrxUeT3lm8d9shnr2lfJT8ImUjvAA2Xez2Mlp8cBE5awDzT0qI0n6uiP1aCN_2_jLAeQTlqRHtfa64QQSUmFAAjVKPbByi7xho0uTOcbH510a6GYmJUAfmWjwZ6oD4ifKo8DYM-X72Eaw",
+    );
+    let jws = v.verify_jws(token).unwrap();
+    assert!(jws
+        .payload
+        .starts_with("It\u{2019}s a dangerous business".as_bytes()));
+}

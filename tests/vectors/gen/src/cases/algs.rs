@@ -39,6 +39,13 @@ pub const RFC8037_A4: &str = concat!(
     "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc",
     ".hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg",
 );
+/// RFC 7520 §4.2: PS384 (random salt) over the RFC 7520 payload with its RSA key.
+pub const RFC7520_4_2: &str = concat!(
+    "eyJhbGciOiJQUzM4NCIsImtpZCI6ImJpbGJvLmJhZ2dpbnNAaG9iYml0b24uZXhhbXBsZSJ9",
+    ".SXTigJlzIGEgZGFuZ2Vyb3VzIGJ1c2luZXNzLCBGcm9kbywgZ29pbmcgb3V0IHlvdXIgZG9vci4gWW91IHN0ZXAgb250byB0aGUgcm9hZCwgYW5kIGlm",
+    "IHlvdSBkb24ndCBrZWVwIHlvdXIgZmVldCwgdGhlcmXigJlzIG5vIGtub3dpbmcgd2hlcmUgeW91IG1pZ2h0IGJlIHN3ZXB0IG9mZiB0by4",
+    ".cu22eBqkYDKgIlTpzDXGvaFfz6WGoz7fUDcfT0kkOy42miAh2qyBzk1xEsnk2IpN6-tPid6VrklHkqsGqDqHCdP6O8TTB5dDDItllVo6_1OLPpcbUrhiUSMxbbXUvdvWXzg-UD8biiReQFlfz28zGWVsdiNAUf8ZnyPEgVFn442ZdNqiVJRmBqrYRXe8P_ijQ7p8Vdz0TTrxUeT3lm8d9shnr2lfJT8ImUjvAA2Xez2Mlp8cBE5awDzT0qI0n6uiP1aCN_2_jLAeQTlqRHtfa64QQSUmFAAjVKPbByi7xho0uTOcbH510a6GYmJUAfmWjwZ6oD4ifKo8DYM-X72Eaw",
+);
 /// RFC 8037 A.4's public key.
 pub const RFC8037_X: &str = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
 
@@ -69,6 +76,31 @@ fn check_rfc_examples() {
         &ed25519_dalek::Signature::from_bytes(&sig),
     )
     .expect("RFC 8037 A.4 verifies");
+    // RFC 7520 §4.2 with the RFC 7520 key (the same key as §4.1), PSS salt 48.
+    let seg: Vec<&str> = RFC7520_4_2.split('.').collect();
+    let jwks: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../keys/rfc7520-4.1.jwks.json"),
+        )
+        .expect("RFC 7520 key file"),
+    )
+    .expect("JSON");
+    let n = decode(jwks["keys"][0]["n"].as_str().expect("n"));
+    let e = decode(jwks["keys"][0]["e"].as_str().expect("e"));
+    let key = rsa::RsaPublicKey::new(
+        rsa::BigUint::from_bytes_be(&n),
+        rsa::BigUint::from_bytes_be(&e),
+    )
+    .expect("RFC 7520 key");
+    use sha2::Digest as _;
+    let digest = sha2::Sha384::digest(format!("{}.{}", seg[0], seg[1]).as_bytes());
+    key.verify(
+        rsa::pss::Pss::new_with_salt::<sha2::Sha384>(48),
+        &digest,
+        &decode(seg[2]),
+    )
+    .expect("RFC 7520 4.2 verifies");
 }
 
 pub fn key_sets(c: &mut Corpus, k: &Keys) {
@@ -509,6 +541,16 @@ pub fn cases(c: &mut Corpus, k: &Keys) {
         "ok",
     )
     .claim("iss", s("joe"));
+    c.case(
+        "rfc7520_4_2_ps384_ok",
+        "RFC 7520 §4.2: the RFC's PS384 JWS (random salt) over its text payload, signature only.",
+        "rfc7520",
+        "all_algs",
+        NOW,
+        RFC7520_4_2,
+        "ok",
+    )
+    .jws(Some(super::rfc::RFC7520_PAYLOAD));
     c.case(
         "rfc8037_a4_ed25519_ok",
         "RFC 8037 Appendix A.4: the RFC's EdDSA JWS over a text payload, signature only.",
