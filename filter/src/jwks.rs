@@ -118,9 +118,9 @@ pub(crate) struct Key {
 #[derive(Clone, Debug)]
 pub(crate) enum Material {
     Rsa(RsaMaterial),
-    #[cfg(feature = "ecdsa")]
+    #[cfg(feature = "es256")]
     P256(p256::ecdsa::VerifyingKey),
-    #[cfg(feature = "ecdsa")]
+    #[cfg(feature = "es384")]
     P384(p384::ecdsa::VerifyingKey),
     #[cfg(feature = "eddsa")]
     Ed25519(ed25519_dalek::VerifyingKey),
@@ -164,9 +164,9 @@ impl Material {
     fn allows(&self, family: Family) -> bool {
         match self {
             Material::Rsa(_) => matches!(family, Family::Pkcs1 | Family::Pss),
-            #[cfg(feature = "ecdsa")]
+            #[cfg(feature = "es256")]
             Material::P256(_) => family == Family::P256,
-            #[cfg(feature = "ecdsa")]
+            #[cfg(feature = "es384")]
             Material::P384(_) => family == Family::P384,
             #[cfg(feature = "eddsa")]
             Material::Ed25519(_) => family == Family::Ed25519,
@@ -177,9 +177,9 @@ impl Material {
     pub(crate) fn signature_len(&self) -> usize {
         match self {
             Material::Rsa(r) => r.rsa.modulus_len(),
-            #[cfg(feature = "ecdsa")]
+            #[cfg(feature = "es256")]
             Material::P256(_) => 64,
-            #[cfg(feature = "ecdsa")]
+            #[cfg(feature = "es384")]
             Material::P384(_) => 96,
             #[cfg(feature = "eddsa")]
             Material::Ed25519(_) => 64,
@@ -442,7 +442,10 @@ fn rsa_material(jwk: &Jwk) -> Result<RsaMaterial, Skip> {
 
 /// A coordinate member: present, canonical base64url, exactly `len` bytes (RFC 7518
 /// §6.2.1.2: the full size of the field, leading zeros kept).
-#[cfg_attr(not(any(feature = "ecdsa", feature = "eddsa")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "es256", feature = "es384", feature = "eddsa")),
+    allow(dead_code)
+)]
 fn coordinate(jwk: &Jwk, name: &str, len: usize) -> Result<Vec<u8>, Skip> {
     let v =
         member(jwk, name)?.ok_or_else(|| (SkipReason::BadMember, alloc::format!("no {name}")))?;
@@ -465,17 +468,15 @@ fn coordinate(jwk: &Jwk, name: &str, len: usize) -> Result<Vec<u8>, Skip> {
 }
 
 /// `crv`: present and a string.
-#[cfg_attr(not(any(feature = "ecdsa", feature = "eddsa")), allow(dead_code))]
 fn curve(jwk: &Jwk) -> Result<&str, Skip> {
     member(jwk, "crv")?.ok_or_else(|| skip(SkipReason::BadMember, "no crv"))
 }
 
-#[cfg(feature = "ecdsa")]
 fn ec_material(jwk: &Jwk) -> Result<Material, Skip> {
     let crv = curve(jwk)?;
-    let size = match crv {
-        "P-256" => 32,
-        "P-384" => 48,
+    let (size, built): (usize, Option<&str>) = match crv {
+        "P-256" => (32, (!cfg!(feature = "es256")).then_some("es256")),
+        "P-384" => (48, (!cfg!(feature = "es384")).then_some("es384")),
         other => {
             return Err((
                 SkipReason::UnsupportedCurve,
@@ -483,6 +484,12 @@ fn ec_material(jwk: &Jwk) -> Result<Material, Skip> {
             ))
         }
     };
+    if let Some(feature) = built {
+        return Err((
+            SkipReason::UnsupportedCurve,
+            alloc::format!("crv {crv}: this jwtgate is built without it (cargo feature {feature})"),
+        ));
+    }
     let x = coordinate(jwk, "x", size)?;
     let y = coordinate(jwk, "y", size)?;
     // SEC1 uncompressed form; the curve crates refuse coordinates ≥ p, points off the
@@ -492,23 +499,17 @@ fn ec_material(jwk: &Jwk) -> Result<Material, Skip> {
     sec1.extend_from_slice(&x);
     sec1.extend_from_slice(&y);
     let bad = || skip(SkipReason::BadPoint, "(x, y) is not a point of the curve");
-    if size == 32 {
-        p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)
+    match size {
+        #[cfg(feature = "es256")]
+        32 => p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)
             .map(Material::P256)
-            .map_err(|_| bad())
-    } else {
-        p384::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)
+            .map_err(|_| bad()),
+        #[cfg(feature = "es384")]
+        48 => p384::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)
             .map(Material::P384)
-            .map_err(|_| bad())
+            .map_err(|_| bad()),
+        _ => Err(bad()),
     }
-}
-
-#[cfg(not(feature = "ecdsa"))]
-fn ec_material(_: &Jwk) -> Result<Material, Skip> {
-    Err(skip(
-        SkipReason::UnsupportedKty,
-        "kty EC: this jwtgate is built without ECDSA (cargo feature ecdsa)",
-    ))
 }
 
 #[cfg(feature = "eddsa")]

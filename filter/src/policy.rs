@@ -13,9 +13,9 @@ use serde_json::{Map, Value};
 /// Signature algorithms jwtgate can verify: every asymmetric JWS algorithm IdPs use
 /// (RFC 7518 §3.3, §3.4, §3.5; RFC 8037). `HS*` (shared secrets) and `none` never.
 ///
-/// `PS*` need the crate feature `pss`, `ES256`/`ES384` the feature `ecdsa` and
-/// `EdDSA`/`Ed25519` the feature `eddsa` (all on by default); a build without them
-/// refuses those names in a policy.
+/// `PS*` need the crate feature `pss`, `ES256` the feature `es256`, `ES384` the feature
+/// `es384` (`ecdsa` is both) and `EdDSA`/`Ed25519` the feature `eddsa`, all on by
+/// default; a build without them refuses those names in a policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Algorithm {
     /// RSASSA-PKCS1-v1_5 with SHA-256.
@@ -104,7 +104,8 @@ impl Algorithm {
         match self.family() {
             Family::Pkcs1 => true,
             Family::Pss => cfg!(feature = "pss"),
-            Family::P256 | Family::P384 => cfg!(feature = "ecdsa"),
+            Family::P256 => cfg!(feature = "es256"),
+            Family::P384 => cfg!(feature = "es384"),
             Family::Ed25519 => cfg!(feature = "eddsa"),
         }
     }
@@ -397,7 +398,8 @@ impl Policy {
                                     match a.family() {
                                         Family::Ed25519 => "eddsa",
                                         Family::Pss => "pss",
-                                        _ => "ecdsa",
+                                        Family::P384 => "es384",
+                                        _ => "es256",
                                     },
                                     supported_names()
                                 )))
