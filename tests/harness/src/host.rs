@@ -386,10 +386,14 @@ impl Host {
         let (func, kinds, result_count) = match w.exports.get(name) {
             Some(cached) => cached.clone(),
             None => {
-                let func = w
-                    .instance
-                    .get_func(&mut w.store, name)
-                    .ok_or_else(|| Error::Load(format!("the module does not export {name}")))?;
+                let Some(func) = w.instance.get_func(&mut w.store, name) else {
+                    // Envoy skips callbacks a module does not export (the shipped filter
+                    // strips the SDK's no-op ones): Continue, as the SDK's default would.
+                    if OPTIONAL_CALLBACKS.contains(&name) {
+                        return Ok(0);
+                    }
+                    return Err(Error::Load(format!("the module does not export {name}")));
+                };
                 let ty = func.ty(&w.store);
                 let kinds: Vec<bool> = ty.params().map(|t| matches!(t, ValType::I64)).collect();
                 let entry = (func, kinds, ty.results().len());
@@ -939,3 +943,23 @@ impl Host {
         self.workers[worker].failed
     }
 }
+
+/// Callbacks Envoy skips when a module does not export them; envoy/scripts/build.sh strips
+/// the SDK's no-op versions from the shipped filter, which the harness runs.
+const OPTIONAL_CALLBACKS: &[&str] = &[
+    "proxy_on_response_headers",
+    "proxy_on_response_body",
+    "proxy_on_response_trailers",
+    "proxy_on_log",
+    "proxy_on_queue_ready",
+    "proxy_on_foreign_function",
+    "proxy_on_new_connection",
+    "proxy_on_downstream_data",
+    "proxy_on_downstream_connection_close",
+    "proxy_on_upstream_data",
+    "proxy_on_upstream_connection_close",
+    "proxy_on_grpc_receive_initial_metadata",
+    "proxy_on_grpc_receive",
+    "proxy_on_grpc_receive_trailing_metadata",
+    "proxy_on_grpc_close",
+];
