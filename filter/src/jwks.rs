@@ -468,10 +468,15 @@ fn coordinate(jwk: &Jwk, name: &str, len: usize) -> Result<Vec<u8>, Skip> {
 }
 
 /// `crv`: present and a string.
+#[cfg_attr(
+    not(any(feature = "es256", feature = "es384", feature = "eddsa")),
+    allow(dead_code)
+)]
 fn curve(jwk: &Jwk) -> Result<&str, Skip> {
     member(jwk, "crv")?.ok_or_else(|| skip(SkipReason::BadMember, "no crv"))
 }
 
+#[cfg(any(feature = "es256", feature = "es384"))]
 fn ec_material(jwk: &Jwk) -> Result<Material, Skip> {
     let crv = curve(jwk)?;
     let (size, built): (usize, Option<&str>) = match crv {
@@ -510,6 +515,15 @@ fn ec_material(jwk: &Jwk) -> Result<Material, Skip> {
             .map_err(|_| bad()),
         _ => Err(bad()),
     }
+}
+
+/// An RS-only build keeps no EC code at all (module size).
+#[cfg(not(any(feature = "es256", feature = "es384")))]
+fn ec_material(_: &Jwk) -> Result<Material, Skip> {
+    Err(skip(
+        SkipReason::UnsupportedKty,
+        "kty EC: this jwtgate is built without ECDSA (cargo features es256, es384)",
+    ))
 }
 
 #[cfg(feature = "eddsa")]

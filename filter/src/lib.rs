@@ -2,10 +2,10 @@
 //!
 //! Strict, fast verification of JWTs (Kubernetes service-account tokens, OIDC access
 //! tokens) against a JWKS that the host pushes in: RS256/384/512 and PS256/384/512
-//! (cargo feature `pss`) on the crate's own RSA engine, ES256/ES384 (feature `ecdsa`,
-//! RustCrypto `p256`/`p384`) and EdDSA/Ed25519 (feature `eddsa`, `ed25519-dalek`). The
-//! features are on by default (a size-bound build turns them off: RS* only); a policy
-//! allows only RS256 unless it says otherwise. `no_std` with
+//! (cargo feature `pss`) on the crate's own RSA engine, ES256 and ES384 (features `es256`,
+//! `es384`, or `ecdsa` for both; RustCrypto `p256`/`p384`) and EdDSA/Ed25519 (feature
+//! `eddsa`, `ed25519-dalek`). The features are on by default (a size-bound build picks
+//! some: with none, RS* only); a policy allows only RS256 unless it says otherwise. `no_std` with
 //! `alloc`; no clock, no I/O, no global state: the host passes keys and the current time.
 //!
 //! ```
