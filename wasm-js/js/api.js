@@ -4,8 +4,8 @@
 // the optional `typ` check, which runs here on the header the core has just verified.
 
 import {
-  Core, Schedule, bearer_token, discovery_jwks_uri, forbidden_codes, host_error, www_authenticate, policy_fields,
-  parse_millis, parse_seconds,
+  Core, Source, bearer_token, forbidden_codes, host_error, www_authenticate, policy_fields, parse_millis,
+  parse_seconds,
 } from '../pkg/jwtgate.js';
 import { hostRsa } from './host.js';
 
@@ -558,30 +558,43 @@ const REMOTE_RENAMED = {
 // The core's minimum Cache-Control lifetime (RefreshConfig::default().min_ttl).
 const DEFAULT_MIN_AGE_MS = 30_000;
 
+// What a fetch is for, as the core's Source.poll reads it.
+const POLL_DUE = 0;
+const POLL_UNKNOWN_KID = 1;
+const POLL_NOW = 2;
+
+// Why a fetch failed before an answer, for the core's error ("key fetch failed: ..."):
+// Node's "fetch failed" alone says nothing, its cause (ECONNREFUSED, a DNS or TLS error)
+// is what the operator needs; runtimes without a cause say it in the message.
+function fetchFailure(e) {
+  const cause = e?.cause;
+  const why = cause && typeof cause === 'object'
+    ? [cause.code, cause.message].filter((x) => typeof x === 'string' && x !== '').join(': ')
+    : '';
+  return why === '' ? String(e?.message ?? e) : why;
+}
+
 /**
  * A JWKS fetched from a URL (or found through OIDC discovery) with the runtime's `fetch`.
- * When to fetch is decided by the core's refresh schedule (Cache-Control clamped to
- * [minTtl, maxTtl], exponential backoff on failure, a cooldown on unknown-kid refetches),
- * the same schedule the Envoy filter uses. Failures keep the last good keys; concurrent
- * callers share one fetch. An optional `store` ({ get(key), put(key, value, { ttl }) },
- * e.g. Workers KV or the Cache API) lets short-lived isolates start with cached keys.
+ * The protocol is the core's (`jwtgate::source::KeySource`, the one the Envoy filter
+ * runs): which URL to fetch and when (Cache-Control clamped to [minTtl, maxTtl],
+ * exponential backoff on failure, a cooldown on unknown-kid refetches), discovery and
+ * rediscovery after a failure, validation before install, last good keys, versioning.
+ * This class performs the fetches it asks for, shares one fetch between concurrent
+ * callers, and keeps an optional `store` ({ get(key), put(key, value, { ttl }) }, e.g.
+ * Workers KV or the Cache API) so that short-lived isolates start with cached keys.
  */
 export class RemoteJwks {
-  #url;
-  #discovery;
-  #issuer;
+  #source;
   #fetch;
   #headers;
   #store;
   #storeKey;
   #storeGrace;
-  #schedule;
   #timeoutMs;
   #inflight = null;
   #storeRead = null;
-  #jwksUri;
-  #probe;
-  /** Bumped each time new keys are loaded; verifiers reload when it changes. */
+  /** Bumped each time new keys are loaded (the core's version); verifiers reload when it changes. */
   version = 0;
   /** The current JWKS JSON text (undefined before the first load). */
   jwksText = undefined;
@@ -599,7 +612,6 @@ export class RemoteJwks {
     }
     const {
       discovery = u.pathname.endsWith(DISCOVERY_PATH),
-      issuer,
       // Called unbound: workerd throws "Illegal invocation" for fetch called as a method.
       fetch: fetchFn = globalThis.fetch,
       headers,
@@ -607,6 +619,18 @@ export class RemoteJwks {
       storeKey = `jwtgate:jwks:${u.href}`,
     } = options;
     if (typeof fetchFn !== 'function') throw new TypeError('no fetch function: pass options.fetch');
+    let issuer;
+    if (discovery) {
+      // The core always checks the discovery document's issuer (OIDC Discovery 4.3): the
+      // one given, else the URL the well-known path was appended to.
+      issuer = options.issuer;
+      if (issuer === undefined && u.pathname.endsWith(DISCOVERY_PATH) && u.search === '' && u.hash === '') {
+        issuer = u.origin + u.pathname.slice(0, -DISCOVERY_PATH.length);
+      }
+      if (typeof issuer !== 'string') {
+        throw optionError('issuer', 'expected the issuer the discovery document must name (a string)');
+      }
+    }
     // jose's names and units (milliseconds); the core's schedule counts whole seconds.
     const ms = (name) => (options[name] === undefined ? undefined : millis(options[name], name));
     const secs = (v) => (v === undefined ? -1 : Math.ceil(v / 1000));
@@ -617,9 +641,6 @@ export class RemoteJwks {
     const retry = ms('retryDuration');
     const retryMax = ms('retryMaxDuration');
     const grace = ms('storeGraceDuration');
-    this.#url = u.href;
-    this.#discovery = Boolean(discovery);
-    this.#issuer = issuer;
     this.#fetch = fetchFn;
     this.#headers = headers;
     this.#store = store;
@@ -627,10 +648,9 @@ export class RemoteJwks {
     this.#storeGrace = grace === undefined ? 86400 : Math.ceil(grace / 1000);
     // cacheMaxAge is jose's "most time between fetches": it caps a Cache-Control lifetime
     // and replaces the lifetime used without one.
-    this.#schedule = new Schedule(secs(maxAge), secs(minAge), secs(maxAge), secs(retry), secs(retryMax), secs(cooldown), secs(timeout));
+    this.#source = new Source(u.href, issuer, secs(maxAge), secs(minAge), secs(maxAge), secs(retry), secs(retryMax),
+      secs(cooldown), secs(timeout));
     this.#timeoutMs = timeout ?? 15000;
-    // A policy-free core used only to check that a fetched document has usable keys.
-    this.#probe = new Core('{}', 0);
   }
 
   /** The JWKS of the OIDC issuer `issuer` (discovery at `<issuer>/.well-known/openid-configuration`). */
@@ -640,7 +660,7 @@ export class RemoteJwks {
 
   /** When the schedule next fetches (seconds since the epoch). */
   get nextFetchAt() {
-    return this.#schedule.next_fetch_at();
+    return this.#source.next_fetch_at();
   }
 
   /** Loads keys if none are loaded yet (store first, then network). Resolves to the JWKS object. */
@@ -656,7 +676,7 @@ export class RemoteJwks {
   /** Fetches now, unless a fetch is already in flight (then waits for it). Resolves to true on success. */
   async refresh(options) {
     const now = timeOf(options);
-    return this.#inflight ?? this.#start(now);
+    return this.#inflight ?? this.#start(now, POLL_NOW) ?? false;
   }
 
   // Internal (used by Verifier): make sure keys are loaded and fresh enough.
@@ -668,8 +688,8 @@ export class RemoteJwks {
       if (this.jwksText === undefined) await this.#inflight;
       return;
     }
-    if (!this.#schedule.due(now)) return;
-    const p = this.#start(now);
+    const p = this.#start(now, POLL_DUE);
+    if (p === null) return;
     // With keys in hand, a due refresh runs in the background (stale-while-revalidate);
     // the platform's waitUntil (Workers) keeps it alive after the response.
     if (this.jwksText === undefined) await p;
@@ -679,103 +699,88 @@ export class RemoteJwks {
   // Internal (used by Verifier): an unknown kid was seen. Resolves to true when new keys
   // may have arrived (a fetch was waited for), false when the cooldown forbids a refetch.
   async _refetchForKid(now) {
-    if (this.#inflight !== null) return this.#inflight;
-    if (!this.#schedule.may_refetch_for_kid(now)) return false;
-    if (!this.#schedule.due(now)) return false;
-    return this.#start(now);
+    return this.#inflight ?? this.#start(now, POLL_UNKNOWN_KID) ?? false;
   }
 
-  #start(now) {
-    this.#schedule.start(now);
-    const p = this.#load(now).finally(() => {
+  // The fetch the core asks for, if any, as the one in flight (null when there is none).
+  #start(now, why) {
+    const url = this.#source.poll(now, why);
+    if (url === undefined) return null;
+    const p = this.#drive(now, url).finally(() => {
       this.#inflight = null;
     });
     this.#inflight = p;
     return p;
   }
 
-  async #get(url, what) {
-    const signal = typeof AbortSignal !== 'undefined' && AbortSignal.timeout ? AbortSignal.timeout(this.#timeoutMs) : undefined;
-    const fetchFn = this.#fetch;
-    let response;
+  // Performs the GETs the core names (the discovery document, then the JWKS) and hands
+  // each outcome back; the core decides what it means. Answers are given at the time the
+  // fetch started, as the schedule counts from there. Resolves to true when keys were
+  // installed; never throws.
+  async #drive(now, url) {
+    const source = this.#source;
+    let body;
+    let cacheControl;
     try {
-      // Redirects are not followed (as in the Envoy filter): the configured URL, or the
-      // discovered jwks_uri, is the only place keys come from.
-      response = await fetchFn(url, { headers: { accept: 'application/json', ...this.#headers }, signal, redirect: 'manual' });
-    } catch (e) {
-      // "fetch failed" alone says nothing: the cause (ECONNREFUSED, a DNS or TLS error)
-      // is what the operator needs.
-      const cause = e?.cause;
-      const why = cause && typeof cause === 'object'
-        ? ` (${[cause.code, cause.message].filter((x) => typeof x === 'string' && x !== '').join(': ')})`
-        : '';
-      throw hostError('jwks_fetch_failed', 'jwks', `${what} ${url}: ${e?.message ?? e}${why}`, { cause: e });
-    }
-    if (!response.ok) {
-      // Drain the body so the connection can be reused.
-      await response.text().catch(() => {});
-      throw hostError('jwks_fetch_failed', 'jwks', `${what} ${url} answered HTTP ${response.status}`);
-    }
-    return { text: await response.text(), cacheControl: response.headers.get('cache-control') };
-  }
-
-  // One fetch: discovery (when configured and not yet known), then the JWKS. Never throws.
-  async #load(now) {
-    try {
-      if (this.#discovery && this.#jwksUri === undefined) {
-        const { text } = await this.#get(this.#url, 'discovery document');
+      while (url !== undefined) {
+        const signal = typeof AbortSignal !== 'undefined' && AbortSignal.timeout ? AbortSignal.timeout(this.#timeoutMs) : undefined;
+        let response;
         try {
-          this.#jwksUri = discovery_jwks_uri(text, this.#issuer);
+          // Redirects are not followed (as in the Envoy filter): the configured URL, or the
+          // discovered jwks_uri, is the only place keys come from.
+          response = await this.#fetch(url, { headers: { accept: 'application/json', ...this.#headers }, signal, redirect: 'manual' });
+          // Read whatever the status: the core judges it, and a drained body lets the
+          // connection be reused.
+          body = await response.text();
         } catch (e) {
-          throw coreError(e);
+          try {
+            source.answer(now, undefined, fetchFailure(e), undefined);
+          } catch (encoded) {
+            this.lastError = coreError(encoded, e);
+          }
+          return false;
         }
+        cacheControl = response.headers.get('cache-control');
+        url = source.answer(now, response.status, body, cacheControl);
       }
-      const { text, cacheControl } = await this.#get(this.#discovery ? this.#jwksUri : this.#url, 'JWKS');
-      try {
-        this.#probe.set_jwks(text);
-      } catch (e) {
-        throw jwksMistake(coreError(e), text);
-      }
-      const ttl = this.#schedule.succeeded(now, cacheControl ?? undefined);
-      this.#install(text);
-      this.lastError = null;
-      if (this.#store !== undefined) {
-        const record = JSON.stringify({ jwks: text, fetchedAt: now, cacheControl });
-        // A failing store (thrown or rejected) must not turn a good fetch into a failure.
-        try {
-          await this.#store.put(this.#storeKey, record, { ttl: ttl + this.#storeGrace });
-        } catch {
-          // The keys are in memory; the next isolate will fetch them itself.
-        }
-      }
-      return true;
-    } catch (e) {
-      // Rediscover on the next attempt: the jwks_uri itself may have moved.
-      this.#jwksUri = undefined;
-      this.lastError = e instanceof JwtError ? e : hostError('jwks_fetch_failed', 'jwks', `JWKS fetch failed: ${e?.message ?? e}`, { cause: e });
-      this.#schedule.failed(now);
+    } catch (encoded) {
+      this.lastError = jwksMistake(coreError(encoded), body);
       return false;
     }
+    this.lastError = null;
+    this.#sync();
+    if (this.#store !== undefined) {
+      const record = JSON.stringify({ jwks: this.jwksText, fetchedAt: now, cacheControl });
+      // A failing store (thrown or rejected) must not turn a good fetch into a failure.
+      try {
+        const ttl = Math.max(0, this.#source.next_fetch_at() - Math.floor(now));
+        await this.#store.put(this.#storeKey, record, { ttl: ttl + this.#storeGrace });
+      } catch {
+        // The keys are in memory; the next isolate will fetch them itself.
+      }
+    }
+    return true;
   }
 
-  #install(text) {
-    if (text !== this.jwksText) {
-      this.jwksText = text;
-      this.version++;
+  // The core's installed keys, mirrored for verifiers (read once per version).
+  #sync() {
+    const version = this.#source.version();
+    if (version !== this.version) {
+      this.jwksText = this.#source.document();
+      this.version = version;
     }
   }
 
-  // A stored record is replayed through the schedule as if it had just been fetched at
-  // its original time, so freshness is decided by the same Cache-Control rules.
+  // A stored record is replayed by the core as if it had just been fetched at its
+  // original time, so freshness is decided by the same Cache-Control rules.
   async #readStore() {
     try {
       const raw = await this.#store.get(this.#storeKey);
       if (typeof raw !== 'string' || this.jwksText !== undefined) return;
       const record = JSON.parse(raw);
       if (typeof record?.jwks !== 'string' || typeof record.fetchedAt !== 'number') return;
-      this.#probe.set_jwks(record.jwks);
-      this.#schedule.succeeded(record.fetchedAt, record.cacheControl ?? undefined);
-      this.#install(record.jwks);
+      const cacheControl = typeof record.cacheControl === 'string' ? record.cacheControl : undefined;
+      if (this.#source.restore(record.fetchedAt, record.jwks, cacheControl)) this.#sync();
     } catch {
       // A broken or foreign record is ignored: the network is the source of truth.
     }

@@ -26,7 +26,8 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt::Write;
-use jwtgate::refresh::{RefreshConfig, Refresher};
+use jwtgate::refresh::RefreshConfig;
+use jwtgate::source::{KeySource, Origin, SourceConfig, Step};
 use jwtgate::{Algorithm, Error, ErrorCode, HostRsa, KeySet, Policy, RsaKey, Verifier};
 use wasm_bindgen::prelude::*;
 
@@ -345,13 +346,6 @@ pub fn bearer_token(value: &str) -> Result<String, JsValue> {
     }
 }
 
-/// OIDC discovery: the `jwks_uri` of a configuration document, checking `issuer`
-/// when given.
-#[wasm_bindgen]
-pub fn discovery_jwks_uri(doc: &str, issuer: Option<String>) -> Result<String, JsValue> {
-    jwtgate::discovery::jwks_uri(doc.as_bytes(), issuer.as_deref()).map_err(|e| js_err(&e))
-}
-
 /// The codes for which HTTP hosts answer 403 rather than 401 (`ErrorCode::is_forbidden`),
 /// comma-separated, so JS can build the set once.
 #[wasm_bindgen]
@@ -412,19 +406,26 @@ pub fn parse_seconds(text: &str) -> Option<f64> {
     jwtgate::duration::parse_seconds(text).map(|s| s as f64)
 }
 
-/// The core's sans-I/O JWKS refresh schedule, so the npm package refreshes, backs off
-/// and refetches on unknown `kid` exactly like the Envoy filter. Times in seconds.
+/// The core's remote-key protocol ([`KeySource`]: discovery, the JWKS, the refresh
+/// schedule, rediscovery after a failure, validation before install, last good keys,
+/// versioning) for `RemoteJwks`, which only performs the GETs it names and hands the
+/// answers back. Times in seconds; a fetch is named by its URL. A failed step throws the
+/// encoded error (see [`encode`]).
 #[wasm_bindgen]
-pub struct Schedule {
-    inner: Refresher,
+pub struct Source {
+    inner: KeySource,
 }
 
 #[wasm_bindgen]
-impl Schedule {
-    /// Knobs in seconds; a negative or non-number value keeps the core default.
+impl Source {
+    /// A JWKS at `url`, or, with `issuer`, the discovery document at `url` whose `issuer`
+    /// must equal it. Knobs in seconds; a negative or non-number value keeps the core
+    /// default.
     #[wasm_bindgen(constructor)]
     #[allow(clippy::too_many_arguments)]
     pub fn new(
+        url: String,
+        issuer: Option<String>,
         default_ttl: f64,
         min_ttl: f64,
         max_ttl: f64,
@@ -432,59 +433,100 @@ impl Schedule {
         retry_max: f64,
         kid_cooldown: f64,
         fetch_timeout: f64,
-    ) -> Schedule {
+    ) -> Source {
         let d = RefreshConfig::default();
         let pick = |v: f64, dflt: u64| if v >= 0.0 { secs(v) } else { dflt };
-        Schedule {
-            inner: Refresher::new(RefreshConfig {
-                default_ttl: pick(default_ttl, d.default_ttl),
-                min_ttl: pick(min_ttl, d.min_ttl),
-                max_ttl: pick(max_ttl, d.max_ttl),
-                retry_initial: pick(retry_initial, d.retry_initial),
-                retry_max: pick(retry_max, d.retry_max),
-                kid_cooldown: pick(kid_cooldown, d.kid_cooldown),
-                fetch_timeout: pick(fetch_timeout, d.fetch_timeout),
-            }),
+        let refresh = RefreshConfig {
+            default_ttl: pick(default_ttl, d.default_ttl),
+            min_ttl: pick(min_ttl, d.min_ttl),
+            max_ttl: pick(max_ttl, d.max_ttl),
+            retry_initial: pick(retry_initial, d.retry_initial),
+            retry_max: pick(retry_max, d.retry_max),
+            kid_cooldown: pick(kid_cooldown, d.kid_cooldown),
+            fetch_timeout: pick(fetch_timeout, d.fetch_timeout),
+        };
+        let origin = match issuer {
+            Some(issuer) => Origin::Discovery {
+                issuer,
+                discovery_uri: url,
+            },
+            None => Origin::Jwks(url),
+        };
+        let config = SourceConfig {
+            refresh,
+            ..SourceConfig::default()
+        };
+        Source {
+            inner: KeySource::new(origin, config),
         }
     }
 
-    /// A fetch should start now.
-    pub fn due(&self, now: f64) -> bool {
-        self.inner.due(secs(now))
+    /// The URL to fetch now, if any: `why` 0 when the schedule says a fetch is due, 1 for
+    /// a token with an unknown `kid` (the cooldown decides), 2 for `refresh()` (now, even
+    /// before it is due). None while a fetch is in flight. One export for the three: each
+    /// export costs its own glue in the module.
+    pub fn poll(&mut self, now: f64, why: u8) -> Option<String> {
+        let now = secs(now);
+        let fetch = match why {
+            1 => self.inner.unknown_kid(now),
+            // The core has no "fetch now" event: poll at the due time. The start time
+            // that records only bounds how long the fetch counts as in flight, and JS
+            // finishes every fetch it starts.
+            2 => self
+                .inner
+                .poll(now.max(self.inner.schedule().next_fetch_at())),
+            _ => self.inner.poll(now),
+        };
+        fetch.map(|f| f.uri)
     }
 
-    /// A started fetch has neither finished nor timed out.
-    pub fn in_flight(&self, now: f64) -> bool {
-        self.inner.in_flight(secs(now))
+    /// The outcome of the fetch in flight: HTTP `status`, the body and `Cache-Control`;
+    /// or no status when it failed before an answer, and `body` says why. Returns the
+    /// next URL to fetch (the discovery document named the JWKS), or `None` when done
+    /// (keys installed, see [`Source::version`]); throws the encoded error of a failure.
+    pub fn answer(
+        &mut self,
+        now: f64,
+        status: Option<u16>,
+        body: &str,
+        cache_control: Option<String>,
+    ) -> Result<Option<String>, JsValue> {
+        let now = secs(now);
+        let step = match status {
+            Some(status) => {
+                self.inner
+                    .complete(now, status, body.as_bytes(), cache_control.as_deref())
+            }
+            None => self.inner.fail(now, body),
+        };
+        match step {
+            Step::Fetch(f) => Ok(Some(f.uri)),
+            // Stale cannot reach JS: it starts a fetch only when none is in flight and
+            // answers each one exactly once.
+            Step::Installed { .. } | Step::Stale => Ok(None),
+            Step::Failed(e) => Err(js_err(&e)),
+        }
     }
 
-    /// A fetch started.
-    pub fn start(&mut self, now: f64) {
-        self.inner.start(secs(now))
+    /// Installs a JWKS kept in a store, as fetched at `fetched_at` with this
+    /// `Cache-Control`; false when keys are installed already or it does not load.
+    pub fn restore(&mut self, fetched_at: f64, jwks: &str, cache_control: Option<String>) -> bool {
+        self.inner
+            .restore(secs(fetched_at), jwks, cache_control.as_deref())
     }
 
-    /// A fetch gave usable keys; returns the TTL chosen from `Cache-Control`.
-    pub fn succeeded(&mut self, now: f64, cache_control: Option<String>) -> f64 {
-        self.inner.succeeded(secs(now), cache_control.as_deref()) as f64
+    /// Bumped each time different keys are installed (0: none yet).
+    pub fn version(&self) -> f64 {
+        self.inner.version() as f64
     }
 
-    /// A fetch failed; returns the backoff delay.
-    pub fn failed(&mut self, now: f64) -> f64 {
-        self.inner.failed(secs(now)) as f64
+    /// The installed JWKS document, as fetched.
+    pub fn document(&self) -> Option<String> {
+        self.inner.document().map(String::from)
     }
 
-    /// An unknown `kid` was seen: true (and a fetch is due) when the cooldown allows.
-    pub fn may_refetch_for_kid(&mut self, now: f64) -> bool {
-        self.inner.may_refetch_for_kid(secs(now))
-    }
-
-    /// When the next scheduled fetch is due.
+    /// When the schedule next fetches.
     pub fn next_fetch_at(&self) -> f64 {
-        self.inner.next_fetch_at() as f64
-    }
-
-    /// Consecutive failures since the last success.
-    pub fn failures(&self) -> u32 {
-        self.inner.failures()
+        self.inner.schedule().next_fetch_at() as f64
     }
 }
