@@ -719,6 +719,8 @@ export class RemoteJwks {
   // installed; never throws.
   async #drive(now, url) {
     const source = this.#source;
+    // Called unbound: workerd throws "Illegal invocation" for fetch called as a method.
+    const fetchFn = this.#fetch;
     let body;
     let cacheControl;
     try {
@@ -728,7 +730,7 @@ export class RemoteJwks {
         try {
           // Redirects are not followed (as in the Envoy filter): the configured URL, or the
           // discovered jwks_uri, is the only place keys come from.
-          response = await this.#fetch(url, { headers: { accept: 'application/json', ...this.#headers }, signal, redirect: 'manual' });
+          response = await fetchFn(url, { headers: { accept: 'application/json', ...this.#headers }, signal, redirect: 'manual' });
           // Read whatever the status: the core judges it, and a drained body lets the
           // connection be reused.
           body = await response.text();

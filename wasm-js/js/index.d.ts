@@ -203,7 +203,10 @@ export interface JwksStore {
 export interface RemoteJwksOptions {
   /** Treat the URL as an OIDC discovery document (default: when it ends in `/.well-known/openid-configuration`). */
   discovery?: boolean;
-  /** With discovery: the document's `issuer` must equal this. */
+  /**
+   * With discovery: the document's `issuer` must equal this (default: the URL before
+   * `/.well-known/openid-configuration`; required with `discovery: true` on another URL).
+   */
   issuer?: string;
   /** The fetch to use (default `globalThis.fetch`). */
   fetch?: typeof fetch;
