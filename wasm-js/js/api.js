@@ -723,31 +723,37 @@ export class RemoteJwks {
     const fetchFn = this.#fetch;
     let body;
     let cacheControl;
-    try {
-      while (url !== undefined) {
-        const signal = typeof AbortSignal !== 'undefined' && AbortSignal.timeout ? AbortSignal.timeout(this.#timeoutMs) : undefined;
-        let response;
+    while (url !== undefined) {
+      const signal = typeof AbortSignal !== 'undefined' && AbortSignal.timeout ? AbortSignal.timeout(this.#timeoutMs) : undefined;
+      let status;
+      try {
+        // Redirects are not followed (as in the Envoy filter): the configured URL, or the
+        // discovered jwks_uri, is the only place keys come from.
+        const response = await fetchFn(url, { headers: { accept: 'application/json', ...this.#headers }, signal, redirect: 'manual' });
+        // Read whatever the status: the core judges it, and a drained body lets the
+        // connection be reused.
+        body = String(await response.text());
+        status = response.status;
+        // Without a status the core would read this as a failure, with the body as its cause.
+        if (typeof status !== 'number') throw new TypeError('the response has no HTTP status');
+        const cc = response.headers.get('cache-control');
+        cacheControl = typeof cc === 'string' ? cc : undefined;
+      } catch (e) {
+        // Anything thrown before a whole answer (a custom fetch included) is a failed
+        // fetch for the core, which must hear of every fetch it asked for.
         try {
-          // Redirects are not followed (as in the Envoy filter): the configured URL, or the
-          // discovered jwks_uri, is the only place keys come from.
-          response = await fetchFn(url, { headers: { accept: 'application/json', ...this.#headers }, signal, redirect: 'manual' });
-          // Read whatever the status: the core judges it, and a drained body lets the
-          // connection be reused.
-          body = await response.text();
-        } catch (e) {
-          try {
-            source.answer(now, undefined, fetchFailure(e), undefined);
-          } catch (encoded) {
-            this.lastError = coreError(encoded, e);
-          }
-          return false;
+          source.answer(now, undefined, fetchFailure(e), undefined);
+        } catch (encoded) {
+          this.lastError = coreError(encoded, e);
         }
-        cacheControl = response.headers.get('cache-control');
-        url = source.answer(now, response.status, body, cacheControl);
+        return false;
       }
-    } catch (encoded) {
-      this.lastError = jwksMistake(coreError(encoded), body);
-      return false;
+      try {
+        url = source.answer(now, status, body, cacheControl);
+      } catch (encoded) {
+        this.lastError = jwksMistake(coreError(encoded), body);
+        return false;
+      }
     }
     this.lastError = null;
     this.#sync();
