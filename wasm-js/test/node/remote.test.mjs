@@ -275,3 +275,33 @@ test('cacheMaxAge (ms, as jose) caps Cache-Control and is the lifetime without o
   await short.refresh({ now: NOW });
   assert.equal(short.nextFetchAt, NOW + 10);
 });
+
+// The protocol is the core's (KeySource); these check that RemoteJwks follows it.
+test('after a failure the next attempt rediscovers the jwks_uri', async () => {
+  let keysPath = '/keys';
+  reset({
+    '/.well-known/openid-configuration': () => ({ body: { issuer: base, jwks_uri: `${base}${keysPath}` } }),
+    '/keys': { body: fx.jwks, cacheControl: 'max-age=60' },
+    '/moved': { body: fx.jwks, cacheControl: 'max-age=60' },
+  });
+  const jwks = RemoteJwks.fromIssuer(base);
+  assert.equal(await jwks.refresh({ now: NOW }), true);
+  // The keys move; the old jwks_uri now fails, and the next attempt asks discovery again.
+  keysPath = '/moved';
+  state.routes['/keys'] = { status: 404, body: '' };
+  assert.equal(await jwks.refresh({ now: NOW + 61 }), false);
+  assert.equal(jwks.lastError.code, 'jwks_fetch_failed');
+  assert.equal(await jwks.refresh({ now: NOW + 62 }), true);
+  assert.equal(jwks.lastError, null);
+  assert.deepEqual(state.hits, { '/.well-known/openid-configuration': 2, '/keys': 2, '/moved': 1 });
+  // The same keys from elsewhere: nothing changed for the verifiers.
+  assert.equal(jwks.version, 1);
+});
+
+test('discovery checks the issuer: the option, else the URL before the well-known path', async () => {
+  reset({ '/.well-known/openid-configuration': { body: { issuer: 'https://elsewhere.test', jwks_uri: `${base}/keys` } } });
+  const derived = new RemoteJwks(`${base}/.well-known/openid-configuration`);
+  assert.equal(await derived.refresh({ now: NOW }), false);
+  assert.equal(derived.lastError.code, 'bad_discovery');
+  assert.throws(() => new RemoteJwks(`${base}/oidc.json`, { discovery: true }), (e) => e.code === 'bad_policy' && e.field === 'issuer');
+});
