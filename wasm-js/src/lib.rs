@@ -10,7 +10,7 @@
 //! - the hot path reports failure as `None` and keeps the error, which JS then reads
 //!   with [`Core::last_error`]: no exception objects are built in Rust, and the error
 //!   path costs one more crossing only when there is an error;
-//! - cold paths (construction, key pushes, discovery) return `Result<_, JsValue>`,
+//! - cold paths (construction, key pushes, the key source's answers) return `Result<_, JsValue>`,
 //!   whose error value is the same encoded error (see [`encode`]).
 
 // On wasm32 the crate is no_std: std's panic handler formats messages with locations,
