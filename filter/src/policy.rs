@@ -476,6 +476,12 @@ impl Policy {
                     if p.types.is_empty() {
                         return Err(field(EMPTY));
                     }
+                    if p.types
+                        .iter()
+                        .any(|t| t.is_empty() || t.eq_ignore_ascii_case("application/"))
+                    {
+                        return Err(field("expected media types such as at+jwt or JWT"));
+                    }
                 }
                 // Empty is the default (no extension understood), so it is no wider than absent.
                 "crit" => {

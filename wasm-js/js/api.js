@@ -1,7 +1,7 @@
 // The public API of the npm package. Runtime-independent: each loader (node.js,
 // workerd.js, edge.js, browser.js) instantiates the wasm, then re-exports this module.
-// This file translates between JS and the core; every verdict comes from the core, except
-// the optional `typ` check, which runs here on the header the core has just verified.
+// This file translates between JS and the core; every verdict comes from the core
+// (explicit typing, `typ`, is the core's `types` rule).
 
 import {
   Core, Source, bearer_token, forbidden_codes, host_error, www_authenticate, policy_fields, parse_millis,
@@ -33,7 +33,9 @@ export class JwtError extends Error {
     /** The claim at fault (`exp`, `aud`, `kubernetes.io.namespace`). */
     this.claim = options?.claim;
     /** With a claim: jose's reason, `missing`, `invalid` or `check_failed`. */
-    this.reason = this.claim === undefined ? undefined : (JOSE_REASON[code] ?? 'check_failed');
+    // jose reports a wrong `typ` header as a failed check, not an invalid claim.
+    this.reason = this.claim === undefined ? undefined
+      : this.claim === 'typ' ? 'check_failed' : (JOSE_REASON[code] ?? 'check_failed');
     this.#challenge = options?.[CHALLENGE];
   }
 
@@ -134,7 +136,7 @@ function millis(value, name) {
 // camelCase name, or jose's name where jose has one.
 const JOSE_NAMES = {
   issuers: 'issuer', audiences: 'audience', subjects: 'subject', clock_skew_seconds: 'clockTolerance',
-  max_token_age_seconds: 'maxTokenAge',
+  max_token_age_seconds: 'maxTokenAge', types: 'typ',
 };
 // Built on first use: the loaders instantiate the wasm after this module is evaluated.
 let optionOfField;
@@ -149,7 +151,7 @@ function optionNames() {
   return fieldOfOption;
 }
 // Options of this layer, not of the core's policy.
-const OTHER_OPTIONS = ['jwks', 'cacheSize', 'typ'];
+const OTHER_OPTIONS = ['jwks', 'cacheSize'];
 
 function unknownOption(name, known) {
   // `audiences` for `audience`, `subjects` for `subject`: say which one was meant.
@@ -174,10 +176,6 @@ function policyJson(options) {
   }
   return JSON.stringify(policy);
 }
-
-// RFC 8725 3.11 explicit typing, compared as jose compares it: case-insensitive, with
-// an optional "application/" prefix.
-const normalizeTyp = (typ) => typ.toLowerCase().replace(/^application\//, '');
 
 const decoder = new TextDecoder();
 
@@ -284,7 +282,6 @@ export class Verifier {
   #core;
   #remote;
   #remoteVersion = -1;
-  #typ;
   // With a cache: token -> its VerifyResult. The core still judges every call (`check`:
   // time, keys); this only saves copying the payload out of wasm and parsing it again,
   // which is most of the cost of a cache hit.
@@ -293,12 +290,8 @@ export class Verifier {
 
   constructor(options = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('Verifier options must be an object');
-    const { jwks, cacheSize = 0, typ } = options;
+    const { jwks, cacheSize = 0 } = options;
     if (!Number.isInteger(cacheSize) || cacheSize < 0) throw optionError('cacheSize', 'expected a non-negative integer');
-    if (typ !== undefined) {
-      if (typeof typ !== 'string' || normalizeTyp(typ) === '') throw optionError('typ', 'expected a media type such as at+jwt or JWT');
-      this.#typ = normalizeTyp(typ);
-    }
     const policy = policyJson(options);
     try {
       this.#core = new Core(policy, cacheSize);
@@ -392,27 +385,12 @@ export class Verifier {
     const json = this.#core.verify(token, now);
     if (json === undefined) throw this.#failure(token, async);
     const result = new VerifyResult(token, JSON.parse(json), results !== undefined);
-    // The header is read only now, after the core has verified the signature over it.
-    if (this.#typ !== undefined) this.#checkTyp(result.header);
     if (results !== undefined) {
       // First in, first out, like the core's cache; Map keeps insertion order.
       if (results.size >= this.#resultsMax) results.delete(results.keys().next().value);
       results.set(token, result);
     }
     return result;
-  }
-
-  // Explicit typing (RFC 8725 3.11, RFC 9068's at+jwt). Not a core rule yet, so it runs
-  // on the verified header. Reported as invalid_claim (401, as jose's claim failure):
-  // the token is authentic but not of the type this API accepts.
-  #checkTyp(header) {
-    const typ = header.typ;
-    if (typeof typ === 'string' && normalizeTyp(typ) === this.#typ) return;
-    const got = typeof typ === 'string' ? `is ${typ.slice(0, 64)}` : 'is absent';
-    const error = hostError('invalid_claim', 'typ', `the token's typ header ${got}, and ${this.#typ} is required`);
-    error.claim = 'typ';
-    error.reason = 'check_failed';
-    throw error;
   }
 
   /**

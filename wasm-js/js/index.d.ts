@@ -91,9 +91,14 @@ export interface VerifierOptions {
   /**
    * Required `typ` header (RFC 8725 explicit typing), e.g. `'at+jwt'` for RFC 9068 access
    * tokens; compared as jose does (case-insensitive, `application/` optional). A mismatch
-   * is `invalid_claim` with `claim: 'typ'`.
+   * is `invalid_claim` with `claim: 'typ'`. Several may be given; an empty list is refused.
    */
-  typ?: string;
+  typ?: string | string[];
+  /**
+   * `crit` header extensions your code handles (RFC 7515 4.1.11). A token whose `crit`
+   * names anything else is refused (`crit_unsupported`). Default: none.
+   */
+  crit?: string[];
   /** Cap on the compact token length in bytes (default 16384). */
   maxTokenBytes?: number;
   /** Whether a token without `exp` is refused (default true). */
