@@ -1,7 +1,9 @@
 """The jwtgate Envoy demo: a real Envoy 1.40 with the jwtgate filter in front of an echo
-backend, keys found through OIDC discovery at a local EKS-like IdP, and a few real requests.
+backend, keys found through OIDC discovery at a local EKS-like IdP (RS256), a second issuer
+that signs ES256 as new Supabase projects do (inline JWKS), and a few real requests.
 Everything listens on 127.0.0.1 and is stopped at the end."""
 
+import base64
 import json
 import os
 import sys
@@ -13,11 +15,46 @@ from envoyrun import Envoy, bearer, cluster, free_port, listener, request, route
 from idp import Echo, Idp  # noqa: E402
 
 ISSUER = "https://oidc.eks.eu-west-1.amazonaws.com/id/5C3A8F1B2D4E6F7A8B9C0D1E2F3A4B5C"
+ES_ISSUER = "https://demo-project.supabase.co/auth/v1"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class Es256Issuer:
+    """An ES256 issuer (P-256): its public JWK, and tokens signed as JWS wants (raw r || s)."""
+
+    def __init__(self, kid: str):
+        from cryptography.hazmat.primitives.asymmetric import ec
+        self.kid = kid
+        self.private = ec.generate_private_key(ec.SECP256R1())
+
+    def jwk(self) -> dict:
+        n = self.private.public_key().public_numbers()
+        return {"kty": "EC", "crv": "P-256", "kid": self.kid, "use": "sig", "alg": "ES256",
+                "x": _b64(n.x.to_bytes(32, "big")), "y": _b64(n.y.to_bytes(32, "big"))}
+
+    def token(self, sub: str = "5f1c-user", aud: str = "authenticated", lifetime: int = 3600,
+              kid: str | None = None) -> str:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+        now = int(time.time())
+        header = {"alg": "ES256", "typ": "JWT", "kid": kid or self.kid}
+        claims = {"iss": ES_ISSUER, "sub": sub, "aud": aud, "role": "authenticated",
+                  "iat": now, "exp": now + lifetime}
+        signing_input = (_b64(json.dumps(header, separators=(",", ":")).encode()) + "." +
+                         _b64(json.dumps(claims, separators=(",", ":")).encode()))
+        r, s = decode_dss_signature(self.private.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
+        return signing_input + "." + _b64(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
 
 
 def main() -> int:
     idp = Idp(issuer=ISSUER, max_age=3600).start()
     echo = Echo().start()
+    es = Es256Issuer("sb-1")
+    impostor = Es256Issuer("sb-1")  # another P-256 key claiming the same kid
     port = free_port()
     plugin = {
         "providers": {
@@ -29,9 +66,17 @@ def main() -> int:
                                    "refetch_cooldown": "10s"},
                 "claim_to_headers": [{"header_name": "x-jwt-sub", "claim_name": "sub"},
                                      {"header_name": "x-k8s-namespace", "claim_name": "kubernetes.io.namespace"}],
-            }
+            },
+            "supabase": {
+                "issuer": ES_ISSUER,
+                "audiences": ["authenticated"],
+                "algorithms": ["ES256"],
+                "local_jwks": {"inline_string": json.dumps({"keys": [es.jwk()]})},
+                "claim_to_headers": [{"header_name": "x-jwt-sub", "claim_name": "sub"}],
+            },
         },
         "rules": [{"match": {"prefix": "/healthz"}},
+                  {"match": {"prefix": "/app"}, "requires": {"provider_name": "supabase"}},
                   {"match": {"prefix": "/"}, "requires": {"provider_name": "eks"}}],
     }
     envoy = Envoy([listener("demo", port, [wasm_filter(plugin)], [route_to("backend")])],
@@ -71,6 +116,9 @@ def main() -> int:
         stranger = idp.rotate("k3")
         send("IdP down + unknown kid k3 (refetch cooldown)", bearer(idp.eks_token(key=stranger)))
         idp.set_mode("ok")
+        send("ES256 (Supabase-style issuer) on /app", bearer(es.token()), path="/app/profile")
+        send("ES256 signed by another key under the same kid", bearer(impostor.token()), path="/app/profile")
+        send("an EKS RS256 token on the ES256 route", bearer(idp.eks_token(key=new_key)), path="/app/profile")
     except Exception as e:  # print what happened, then fail
         print(f"demo failed: {e}", file=sys.stderr)
         print(envoy.log()[-3000:], file=sys.stderr)
@@ -89,7 +137,7 @@ def main() -> int:
         print(line.format(*[str(c) for c in r]))
     print()
     print("IdP fetches column: discovery/JWKS requests the IdP has served so far (one Envoy worker).")
-    expected = [200, 401, 403, 403, 401, 200, 200, 200, 200, 401]
+    expected = [200, 401, 403, 403, 401, 200, 200, 200, 200, 401, 200, 401, 401]
     got = [r[1] for r in rows]
     if got != expected:
         print(f"unexpected statuses: {got} (expected {expected})", file=sys.stderr)
