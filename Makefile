@@ -70,9 +70,13 @@ vectors:
 	$(CARGO) run -q -p jwtgate-vectors-gen --release
 
 # The filter in the wasmtime proxy-wasm host (builds the guest itself).
-# (The filter's native unit tests run in test-envoy.)
+# (The filter's native unit tests run in test-envoy.) The test fixture is built here, into
+# the one target directory, so it shares the release wasm32-wasip1 dependencies with the
+# Envoy module instead of compiling them again under target/wasm-guests.
 test-harness: envoy-module
-	JWTGATE_ENVOY_WASM=$(ENVOY_WASM) $(CARGO) test -p jwtgate-harness
+	$(CARGO) build --release --target wasm32-wasip1 -p jwtgate-harness-fixture
+	JWTGATE_ENVOY_WASM=$(ENVOY_WASM) JWTGATE_WASM_DIR=$(CURDIR)/target JWTGATE_HARNESS_NO_BUILD=1 \
+	  $(CARGO) test -p jwtgate-harness
 
 # A short run of every fuzz target; `make fuzz` is the long one.
 test-fuzz:
