@@ -13,6 +13,8 @@ pub mod config;
 pub mod extract;
 pub mod gate;
 pub mod keys;
+#[cfg(feature = "migrate")]
+pub mod migrate;
 pub mod native;
 pub mod respond;
 pub mod rules;
