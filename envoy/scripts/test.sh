@@ -14,6 +14,10 @@ echo "== jwtgate-envoy: build the filter (wasm32-wasip1, release, unused callbac
 bash envoy/scripts/build.sh
 export JWTGATE_WASM="$root/target/envoy/jwtgate_envoy.wasm"
 
+echo "== jwtgate-envoy: the migrate command (native; test_migrate.py runs it)"
+cargo test -p jwtgate-envoy --features migrate --quiet migrate
+cargo build -p jwtgate-envoy --features migrate --bin jwtgate-envoy --quiet
+
 echo "== jwtgate-envoy: end-to-end against real Envoy"
 # Bounded: every test stops its Envoy and servers; the whole run is capped too.
 timeout 900 .venv/bin/python -m pytest -q -p no:cacheprovider envoy/e2e "$@"
