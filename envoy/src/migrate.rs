@@ -579,6 +579,196 @@ pub fn migrate(mut document: Value, wasm: &str) -> Result<Migrated, Refused> {
     })
 }
 
+/// The Envoy cluster Istio gives a host's port (a `ServiceEntry` for the JWKS host creates it).
+fn istio_cluster(uri: &str) -> Option<String> {
+    let (scheme, rest) = uri.split_once("://")?;
+    let authority = rest.split('/').next()?;
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) && !p.is_empty() => (h, p.to_owned()),
+        _ => (
+            authority,
+            if scheme == "https" { "443" } else { "80" }.to_owned(),
+        ),
+    };
+    (!host.is_empty()).then(|| format!("outbound|{port}||{host}"))
+}
+
+/// An Istio `RequestAuthentication` (security.istio.io) as jwtgate's plugin configuration,
+/// built as Istio builds its `jwt_authn` filter: a provider `origins-<i>` per `jwtRules`
+/// entry, the payload under the issuer's name, and any one token or none accepted
+/// (an `AuthorizationPolicy` is what requires one).
+pub fn request_authentication(doc: &Value) -> Result<Migrated, Refused> {
+    let mut report = Vec::new();
+    let mut errors = Vec::new();
+    let rules = doc
+        .get("spec")
+        .and_then(|s| s.get("jwtRules"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if rules.is_empty() {
+        errors.push("spec.jwtRules: no rules: nothing to convert".to_owned());
+    }
+    let mut providers = Map::new();
+    let mut any = Vec::new();
+    for (i, r) in rules.iter().enumerate() {
+        let at = format!("spec.jwtRules[{i}]");
+        let Value::Object(r) = r else {
+            errors.push(format!("{at}: expected an object"));
+            continue;
+        };
+        let name = format!("origins-{i}");
+        let mut p = Map::new();
+        let mut timeout = None;
+        for (k, v) in r {
+            let f = format!("{at}.{k}");
+            let mapped_to: Result<&str, String> = match k.as_str() {
+                "issuer" => {
+                    p.insert("issuer".into(), v.clone());
+                    if let Some(iss) = v.as_str() {
+                        p.insert("payload_in_metadata".into(), Value::String(iss.to_owned()));
+                    }
+                    Ok("issuer")
+                }
+                "audiences" => {
+                    p.insert("audiences".into(), v.clone());
+                    Ok("audiences")
+                }
+                "jwks" => {
+                    p.insert("local_jwks".into(), json!({"inline_string": v}));
+                    Ok("local_jwks.inline_string")
+                }
+                "jwksUri" => match v.as_str().and_then(istio_cluster) {
+                    Some(c) => {
+                        report.push(format!("{f}: uses cluster {c} (Istio's name for a ServiceEntry of that host and port: create one)"));
+                        p.insert(
+                            "remote_jwks".into(),
+                            json!({"http_uri": {"uri": v, "cluster": c}}),
+                        );
+                        Ok("remote_jwks.http_uri")
+                    }
+                    None => Err(format!("{f}: expected an http(s) URL")),
+                },
+                "timeout" => {
+                    timeout = Some(v.clone());
+                    Ok("remote_jwks.http_uri.timeout")
+                }
+                "fromHeaders" => {
+                    let hs: Vec<Value> = v
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|h| {
+                            let mut o = json!({"name": h.get("name").cloned().unwrap_or(Value::Null)});
+                            if let Some(px) = h.get("prefix") {
+                                o["value_prefix"] = px.clone();
+                            }
+                            o
+                        })
+                        .collect();
+                    p.insert("from_headers".into(), Value::Array(hs));
+                    Ok("from_headers (prefix as value_prefix)")
+                }
+                "fromParams" => {
+                    p.insert("from_params".into(), v.clone());
+                    Ok("from_params")
+                }
+                "fromCookies" => {
+                    p.insert("from_cookies".into(), v.clone());
+                    Ok("from_cookies")
+                }
+                "outputPayloadToHeader" => {
+                    p.insert("forward_payload_header".into(), v.clone());
+                    Ok("forward_payload_header")
+                }
+                "outputClaimToHeaders" => {
+                    let cs: Vec<Value> = v
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|c| json!({"header_name": c.get("header").cloned().unwrap_or(Value::Null),
+                                        "claim_name": c.get("claim").cloned().unwrap_or(Value::Null)}))
+                        .collect();
+                    p.insert("claim_to_headers".into(), Value::Array(cs));
+                    Ok("claim_to_headers")
+                }
+                "forwardOriginalToken" => {
+                    p.insert("forward".into(), v.clone());
+                    Ok("forward")
+                }
+                _ => Err(format!("{f}: not converted: write it in the WasmPlugin's pluginConfig (envoy/README.md, Configuration reference)")),
+            };
+            match mapped_to {
+                Ok(m) => report.push(format!("{f}: mapped to providers.{name}.{m}")),
+                Err(e) => {
+                    report.push(format!("refused: {e}"));
+                    errors.push(e);
+                }
+            }
+        }
+        if let (Some(t), Some(Value::Object(rj))) = (timeout, p.get_mut("remote_jwks")) {
+            if let Some(Value::Object(h)) = rj.get_mut("http_uri") {
+                h.insert("timeout".into(), t);
+            }
+        }
+        any.push(json!({"provider_name": name}));
+        providers.insert(name, Value::Object(p));
+    }
+    any.push(json!({"allow_missing": {}}));
+    let plugin = json!({
+        "providers": providers,
+        "rules": [{"match": {"prefix": "/"}, "requires": {"requires_any": {"requirements": any}}}],
+        "bypass_cors_preflight": true,
+    });
+    let mut plugin = plugin;
+    if let Value::Object(pm) = &mut plugin {
+        sanitize_payload_names(pm, "RequestAuthentication", &mut report);
+    }
+    if errors.is_empty() {
+        match validate(&plugin) {
+            Ok(ws) => report.extend(ws.into_iter().map(|w| format!("warning: {w}"))),
+            Err(es) => {
+                for (_, e) in es {
+                    report.push(format!("refused: {e}"));
+                    errors.push(e);
+                }
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Refused { report, errors });
+    }
+    let mut wp = wasm_plugin(
+        &plugin,
+        "jwtgate",
+        "oci://registry.example.com/platform/jwtgate-envoy:0.1.0",
+    );
+    if let Some(md) = doc.get("metadata") {
+        if let Some(ns) = md.get("namespace") {
+            wp["metadata"]["namespace"] = ns.clone();
+        }
+        if let Some(n) = md.get("name").and_then(Value::as_str) {
+            wp["metadata"]["name"] = json!(format!("jwtgate-{n}"));
+        }
+    }
+    if let Some(sel) = doc.get("spec").and_then(|s| s.get("selector")) {
+        wp["spec"]["selector"] = sel.clone();
+    }
+    if let Some(tr) = doc.get("spec").and_then(|s| s.get("targetRefs")) {
+        wp["spec"]["targetRefs"] = tr.clone();
+    }
+    Ok(Migrated {
+        document: wp,
+        plugins: vec![plugin],
+        report,
+    })
+}
+
+/// Whether a document is an Istio `RequestAuthentication`.
+pub fn is_request_authentication(doc: &Value) -> bool {
+    doc.get("kind").and_then(Value::as_str) == Some("RequestAuthentication")
+}
+
 #[cfg(test)]
 #[allow(
     clippy::unwrap_used,
@@ -852,6 +1042,41 @@ mod tests {
         assert_eq!(m.plugins.len(), 2);
         let e = migrate(bootstrap(json!([router()]), json!([])), DEFAULT_WASM).unwrap_err();
         assert!(e.errors[0].contains("no envoy.filters.http.jwt_authn filter"));
+    }
+
+    #[test]
+    fn istio_request_authentication() {
+        let ra = json!({"apiVersion": "security.istio.io/v1", "kind": "RequestAuthentication",
+            "metadata": {"name": "jwt", "namespace": "foo"},
+            "spec": {"selector": {"matchLabels": {"app": "httpbin"}}, "jwtRules": [
+                {"issuer": "testing@secure.istio.io", "jwks": JWKS, "audiences": ["api"],
+                 "fromHeaders": [{"name": "x-jwt", "prefix": "Bearer "}], "fromParams": ["t"],
+                 "fromCookies": ["session"], "outputPayloadToHeader": "x-payload",
+                 "outputClaimToHeaders": [{"header": "x-sub", "claim": "sub"}], "forwardOriginalToken": true},
+                {"issuer": "https://accounts.example.com", "jwksUri": "https://accounts.example.com/keys", "timeout": "3s"}]}});
+        assert!(is_request_authentication(&ra));
+        let m = request_authentication(&ra).unwrap();
+        let p = &m.plugins[0];
+        let o0 = &p["providers"]["origins-0"];
+        assert_eq!(
+            o0["from_headers"],
+            json!([{"name": "x-jwt", "value_prefix": "Bearer "}])
+        );
+        assert_eq!(
+            o0["claim_to_headers"],
+            json!([{"header_name": "x-sub", "claim_name": "sub"}])
+        );
+        assert_eq!(o0["payload_in_metadata"], "testing_secure.istio.io");
+        assert_eq!(o0["forward"], true);
+        let o1 = &p["providers"]["origins-1"]["remote_jwks"]["http_uri"];
+        assert_eq!(o1["cluster"], "outbound|443||accounts.example.com");
+        assert_eq!(o1["timeout"], "3s");
+        assert_eq!(m.document["spec"]["selector"], ra["spec"]["selector"]);
+        assert_eq!(m.document["metadata"]["namespace"], "foo");
+        assert_eq!(m.document["spec"]["phase"], "AUTHN");
+        let bad = json!({"kind": "RequestAuthentication", "spec": {"jwtRules": [{"issuer": "i", "jwks": JWKS, "foo": 1}]}});
+        let e = request_authentication(&bad).unwrap_err();
+        assert!(e.errors[0].contains("spec.jwtRules[0].foo"), "{e:?}");
     }
 
     #[test]
