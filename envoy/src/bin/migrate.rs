@@ -69,9 +69,12 @@ fn read(file: Option<&str>) -> Result<Value, String> {
                 .map_err(|e| format!("{name}: {e}"))?;
         }
     }
-    // JSON first (a JSON file's errors are clearer from the JSON parser), then YAML.
+    // JSON first (a JSON file's errors are clearer from the JSON parser), then YAML (a
+    // flow mapping starts with `{` too).
     if text.trim_start().starts_with('{') {
-        return serde_json::from_str(&text).map_err(|e| format!("{name}: not valid JSON: {e}"));
+        return serde_json::from_str(&text).or_else(|e| {
+            serde_yaml_ng::from_str(&text).map_err(|_| format!("{name}: not valid JSON: {e}"))
+        });
     }
     serde_yaml_ng::from_str(&text).map_err(|e| format!("{name}: not valid YAML: {e}"))
 }
