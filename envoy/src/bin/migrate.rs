@@ -118,7 +118,7 @@ fn run() -> Result<ExitCode, String> {
             for e in &r.errors {
                 eprintln!("jwtgate-envoy: {name}: {e}");
             }
-            eprintln!("jwtgate-envoy: {name}: nothing written: the filter would refuse this configuration");
+            eprintln!("jwtgate-envoy: {name}: nothing written");
             return Ok(ExitCode::from(1));
         }
     };
