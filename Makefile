@@ -48,6 +48,7 @@ lint: setup-rust
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy -p jwtgate -p jwtgate-harness -p jwtgate-vectors-gen --all-targets -- -D warnings
 	$(CARGO) clippy -p jwtgate-envoy --target wasm32-wasip1 -- -D warnings
+	$(CARGO) clippy -p jwtgate-envoy --features migrate --all-targets -- -D warnings
 	$(CARGO) clippy -p jwtgate-js --target wasm32-unknown-unknown -- -D warnings
 
 # The core must build with no std at all, and for both wasm targets.
