@@ -9,6 +9,11 @@ FUZZ_SECONDS ?= 10
 # Tools that `cargo install` puts in CARGO_HOME (cargo-deny, cargo-fuzz, wasm-bindgen) are
 # found wherever CARGO_HOME points, as on a fresh machine or in CI.
 export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
+# The Envoy module's bytes must not depend on where CARGO_HOME is (panic locations in
+# dependencies carry their source path), or its sha256 changes from machine to machine and
+# an Istio WasmPlugin pin cannot be checked against a rebuild. envoy/scripts/build.sh sets
+# the same value when run on its own, so both builds share one fingerprint.
+export CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS := --remap-path-prefix=$(or $(CARGO_HOME),$(HOME)/.cargo)=/cargo
 
 .PHONY: all test check demo bench soak fuzz setup-rust lint check-no-std test-core test-wasm-rsa test-vectors \
         test-harness test-envoy test-idp test-soak test-js test-fuzz vectors deny audit envoy-module

@@ -25,6 +25,11 @@ if [[ -n "$implemented" ]]; then
   exit 1
 fi
 
+# Reproducible bytes: dependency paths under CARGO_HOME appear in panic locations; map them
+# to one name (the Makefile exports the same value, so make and this script share a build).
+: "${CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS:=--remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo}"
+export CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS
+
 quiet=(--quiet)
 [[ "${VERBOSE:-}" == 1 ]] && quiet=()
 cargo build -p jwtgate-envoy --release --target wasm32-wasip1 "${quiet[@]}"
