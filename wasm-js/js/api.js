@@ -7,7 +7,7 @@ import {
   Core, Source, bearer_token, forbidden_codes, host_error, www_authenticate, policy_fields, parse_millis,
   parse_seconds,
 } from '../pkg/jwtgate.js';
-import { hostRsa } from './host.js';
+import { hostRsa, subtleRsa, paths } from './host.js';
 
 let forbiddenCodes;
 
@@ -198,6 +198,15 @@ function b64urlBytes(s) {
   return out;
 }
 
+// The signing input and the signature of a token the core has prepared (three canonical
+// base64url segments; `dot` is the last dot): the bytes the core itself would check.
+const encoder = new TextEncoder();
+const signingInput = (token, dot) => encoder.encode(token.slice(0, dot));
+const fromBase64 = typeof Uint8Array.fromBase64 === 'function'
+  ? (s) => Uint8Array.fromBase64(s, { alphabet: 'base64url' })
+  : typeof Buffer === 'function' ? (s) => Buffer.from(s, 'base64url') : b64urlBytes;
+const signatureBytes = (token, dot) => fromBase64(token.slice(dot + 1));
+
 function headerOf(token) {
   return JSON.parse(decoder.decode(b64urlBytes(token.slice(0, token.indexOf('.')))));
 }
@@ -298,7 +307,6 @@ export class Verifier {
     } catch (e) {
       throw coreError(e);
     }
-    if (hostRsa !== undefined) this.#core.set_host_rsa(this.#hostCheck());
     if (cacheSize > 0) {
       this.#results = new Map();
       this.#resultsMax = cacheSize;
@@ -307,22 +315,72 @@ export class Verifier {
     else if (jwks !== undefined) this.setJwks(jwks);
   }
 
-  // The function the core calls for each RSA check: 1 valid, 0 invalid, 2 "cannot tell"
-  // (any exception: the core's own engine decides). Its key cache is per verifier and
-  // emptied with each new key set.
-  #hostCheck() {
-    const check = hostRsa;
-    const keys = (this.#hostKeys = new Map());
-    return (keyId, alg, spki, input, signature) => {
-      try {
-        return check(spki, alg, input, signature, keys, keyId) ? 1 : 0;
-      } catch {
-        return 2;
-      }
-    };
+  // Keys imported by the runtime's RSA check (node:crypto KeyObjects, or promises of
+  // WebCrypto CryptoKeys), named by key index and hash for one key-set generation and
+  // emptied when the generation changes. The SPKI comes from the core's key set.
+  #hostKeys = new Map();
+  // The runtime's checks as the loader registered them when this verifier was made.
+  #hostRsa = hostRsa;
+  #subtleRsa = hostRsa === undefined ? subtleRsa : undefined;
+
+  /** Internal, for tests: how many signatures each host path checked (`{ host, subtle }`). */
+  static [Symbol.for('jwtgate.paths')]() {
+    return { ...paths };
+  }
+  #hostKeysGeneration = -1;
+
+  #hostKey(rsa, pending, info, position) {
+    if (info[1] !== this.#hostKeysGeneration) {
+      this.#hostKeys.clear();
+      this.#hostKeysGeneration = info[1];
+    }
+    const name = info[2 + position] * 1024 + info[0];
+    let key = this.#hostKeys.get(name);
+    if (key === undefined) {
+      key = rsa.importKey(pending.spki(position), info[0]);
+      // A rejected import is not kept: the next token tries again.
+      if (key instanceof Promise) key.catch(() => this.#hostKeys.delete(name));
+      this.#hostKeys.set(name, key);
+    }
+    return key;
   }
 
-  #hostKeys;
+  // The signature of a prepared token by the runtime's synchronous check: 1 valid, 0
+  // invalid, 2 "cannot tell" (not RS*, or the check threw: the wasm engine decides).
+  #hostVerdict(token, pending, info) {
+    if (info[0] === 0) return 2;
+    const rsa = this.#hostRsa;
+    try {
+      const dot = token.lastIndexOf('.');
+      const input = signingInput(token, dot);
+      const signature = signatureBytes(token, dot);
+      for (let i = 2; i < info.length; i++) {
+        paths.host++;
+        if (rsa.verify(this.#hostKey(rsa, pending, info, i - 2), info[0], input, signature)) return 1;
+      }
+      return 0;
+    } catch {
+      return 2;
+    }
+  }
+
+  // The same through WebCrypto, asynchronously.
+  async #subtleVerdict(token, pending, info) {
+    if (info[0] === 0) return 2;
+    const rsa = this.#subtleRsa;
+    try {
+      const dot = token.lastIndexOf('.');
+      const input = signingInput(token, dot);
+      const signature = signatureBytes(token, dot);
+      for (let i = 2; i < info.length; i++) {
+        paths.subtle++;
+        if (await rsa.verify(await this.#hostKey(rsa, pending, info, i - 2), info[0], input, signature)) return 1;
+      }
+      return 0;
+    } catch {
+      return 2;
+    }
+  }
 
   /**
    * Replaces the keys (a JWKS object or its JSON text). Returns `{ loaded, kids, skipped }`;
@@ -336,7 +394,6 @@ export class Verifier {
     } catch (e) {
       throw jwksMistake(coreError(e), text);
     }
-    this.#hostKeys?.clear();
     return report;
   }
 
@@ -359,7 +416,6 @@ export class Verifier {
       } catch (e) {
         throw coreError(e);
       }
-      this.#hostKeys?.clear();
       this.#remoteVersion = remote.version;
     }
   }
@@ -370,20 +426,63 @@ export class Verifier {
   }
 
   #verify(token, options, async) {
+    const now = this.#start(token, options);
+    const known = this.#known(token, now, async);
+    if (known !== undefined) return known;
+    let json;
+    if (this.#hostRsa === undefined) {
+      json = this.#core.verify(token, now);
+    } else {
+      const pending = this.#core.prepare(token, now);
+      if (pending === undefined) throw this.#failure(token, async);
+      const info = pending.info();
+      json = this.#core.finish(pending, info.length === 0 ? 1 : this.#hostVerdict(token, pending, info), now);
+    }
+    if (json === undefined) throw this.#failure(token, async);
+    return this.#result(token, json);
+  }
+
+  // verifyAsync where WebCrypto beats the wasm engine: the core prepares, WebCrypto checks
+  // the signature, the core finishes. The same core steps as verify, so the same verdicts.
+  async #verifySubtle(token, options) {
+    const now = this.#start(token, options);
+    const known = this.#known(token, now, true);
+    if (known !== undefined) return known;
+    const pending = this.#core.prepare(token, now);
+    if (pending === undefined) throw this.#failure(token, true);
+    const info = pending.info();
+    let verdict = 1;
+    if (info.length !== 0) {
+      try {
+        verdict = await this.#subtleVerdict(token, pending, info);
+      } catch {
+        verdict = 2;
+      }
+    }
+    const json = this.#core.finish(pending, verdict, now);
+    if (json === undefined) throw this.#failure(token, true);
+    return this.#result(token, json);
+  }
+
+  // What every verification starts with: the token's type, the time, fresh remote keys.
+  #start(token, options) {
     if (typeof token !== 'string') throw hostError('malformed', 'token', `expected a string, not ${token === null ? 'null' : typeof token}`);
     const now = timeOf(options);
     if (this.#remote !== undefined) this.#syncRemote();
+    return now;
+  }
+
+  // A token whose result this verifier holds: the core still judges it (time, keys).
+  #known(token, now, async) {
+    const known = this.#results?.get(token);
+    if (known === undefined) return undefined;
+    if (this.#core.check(token, now)) return known;
+    this.#results.delete(token);
+    throw this.#failure(token, async);
+  }
+
+  #result(token, json) {
     const results = this.#results;
-    if (results !== undefined) {
-      const known = results.get(token);
-      if (known !== undefined) {
-        if (this.#core.check(token, now)) return known;
-        results.delete(token);
-        throw this.#failure(token, async);
-      }
-    }
-    const json = this.#core.verify(token, now);
-    if (json === undefined) throw this.#failure(token, async);
     const result = new VerifyResult(token, JSON.parse(json), results !== undefined);
     if (results !== undefined) {
       // First in, first out, like the core's cache; Map keeps insertion order.
@@ -420,14 +519,16 @@ export class Verifier {
    */
   async verifyAsync(token, options) {
     const remote = this.#remote;
-    if (remote === undefined) return this.verify(token, options);
+    const subtle = this.#subtleRsa !== undefined;
+    if (remote === undefined) return subtle ? this.#verifySubtle(token, options) : this.verify(token, options);
     const now = timeOf(options);
     await remote._ensure(now, options?.waitUntil);
+    const once = () => (subtle ? this.#verifySubtle(token, { now }) : this.#verify(token, { now }, true));
     try {
-      return this.#verify(token, { now }, true);
+      return await once();
     } catch (e) {
       if (e.code !== 'unknown_kid' || !(await remote._refetchForKid(now))) throw e;
-      return this.#verify(token, { now }, true);
+      return once();
     }
   }
 

@@ -28,7 +28,7 @@ use alloc::vec::Vec;
 use core::fmt::Write;
 use jwtgate::refresh::RefreshConfig;
 use jwtgate::source::{KeySource, Origin, SourceConfig, Step};
-use jwtgate::{Algorithm, Error, ErrorCode, HostRsa, KeySet, Policy, RsaKey, Verifier};
+use jwtgate::{Algorithm, Error, ErrorCode, KeySet, Policy, Prepared, SignatureCheck, Verifier};
 use wasm_bindgen::prelude::*;
 
 #[cfg(target_arch = "wasm32")]
@@ -87,8 +87,6 @@ pub struct Core {
     policy: Option<Policy>,
     cache_size: usize,
     verifier: Option<Verifier>,
-    /// The runtime's own RSA check, when it has a fast synchronous one (see [`HostRsaFn`]).
-    host: Option<HostRsaFn>,
     /// The encoded last failure of `verify`/`verify_jws` (see [`encode`]).
     last_error: String,
 }
@@ -104,7 +102,6 @@ impl Core {
             policy: Some(policy),
             cache_size,
             verifier: None,
-            host: None,
             last_error: String::new(),
         })
     }
@@ -133,13 +130,6 @@ impl Core {
         Ok(report)
     }
 
-    /// Lets the runtime check RSA signatures natively (Node's and Bun's synchronous
-    /// `crypto.verify` beat the wasm engine); `undefined` goes back to the engine. The core
-    /// still parses, selects the key, checks lengths and decides everything else.
-    pub fn set_host_rsa(&mut self, f: Option<HostRsaFn>) {
-        self.host = f;
-    }
-
     /// Whether keys have been pushed.
     pub fn has_keys(&self) -> bool {
         self.verifier.is_some()
@@ -155,16 +145,39 @@ impl Core {
     /// Full verification at `now` (seconds). `Some(payload JSON)` or `None`, with
     /// the error kept for [`Core::last_error`].
     pub fn verify(&mut self, token: &str, now: f64) -> Option<String> {
+        self.run(token, now)
+            .map(|verified| verified.payload_json().to_owned())
+    }
+
+    fn run(&mut self, token: &str, now: f64) -> Option<jwtgate::Verified> {
         let Some(v) = &self.verifier else {
             self.last_error = no_keys();
             return None;
         };
-        let result = match &self.host {
-            Some(f) => v.verify_with(token, secs(now), &JsHost(f)),
-            None => v.verify(token, secs(now)),
+        v.verify(token, secs(now))
+            .map_err(|e| self.last_error = encode(&e))
+            .ok()
+    }
+
+    /// Full verification without returning the payload: for tokens whose payload JS
+    /// already holds (the payload is a function of the token bytes, so only the verdict
+    /// can change, with time or keys). On `false`, see `last_error`.
+    pub fn check(&mut self, token: &str, now: f64) -> bool {
+        self.run(token, now).is_some()
+    }
+
+    /// The first half of a verification whose signature JS checks itself (WebCrypto,
+    /// asynchronously): `None` on failure (see `last_error`), else a [`Pending`] that is
+    /// either done already (a cache hit: [`Pending::done`]) or waits for
+    /// [`Core::finish`].
+    pub fn prepare(&mut self, token: &str, now: f64) -> Option<Pending> {
+        let Some(v) = &self.verifier else {
+            self.last_error = no_keys();
+            return None;
         };
-        match result {
-            Ok(verified) => Some(verified.payload_json().to_owned()),
+        match v.prepare(token, secs(now)) {
+            Ok(Prepared::Cached(hit)) => Some(Pending(State::Done(hit.payload_json().to_owned()))),
+            Ok(Prepared::Signature(check)) => Some(Pending(State::Check(check.into_owned()))),
             Err(e) => {
                 self.last_error = encode(&e);
                 None
@@ -172,23 +185,29 @@ impl Core {
         }
     }
 
-    /// Full verification without returning the payload: for tokens whose payload JS
-    /// already holds (the payload is a function of the token bytes, so only the verdict
-    /// can change, with time or keys). On `false`, see `last_error`.
-    pub fn check(&mut self, token: &str, now: f64) -> bool {
+    /// The second half: `verdict` is JS's check of the pending signature, 1 when a
+    /// candidate verified it, 0 when none did (refused with the code the wasm engine's
+    /// failure gives), 2 when JS could not tell (the wasm engine checks it instead).
+    /// `Some(payload JSON)` or `None` (see `last_error`).
+    pub fn finish(&mut self, pending: Pending, verdict: u32, now: f64) -> Option<String> {
         let Some(v) = &self.verifier else {
             self.last_error = no_keys();
-            return false;
+            return None;
         };
-        let result = match &self.host {
-            Some(f) => v.verify_with(token, secs(now), &JsHost(f)),
-            None => v.verify(token, secs(now)),
+        let check = match pending.0 {
+            State::Done(payload) => return Some(payload),
+            State::Check(check) => check,
         };
-        match result {
-            Ok(_) => true,
+        let holds = match verdict {
+            0 => false,
+            1 => true,
+            _ => check.verify_signature(),
+        };
+        match v.finish(check, holds, secs(now)) {
+            Ok(verified) => Some(verified.payload_json().to_owned()),
             Err(e) => {
                 self.last_error = encode(&e);
-                false
+                None
             }
         }
     }
@@ -220,52 +239,52 @@ impl Core {
     }
 }
 
+/// A verification between [`Core::prepare`] and [`Core::finish`], owning its token and
+/// the key set it selected from (keys replaced meanwhile do not change its candidates).
+/// The runtime's own RSA check (Node's and Bun's synchronous `crypto.verify`, WebCrypto's
+/// asynchronous `crypto.subtle.verify` where it beats the wasm engine) runs between the
+/// two halves; the core still parses, selects the keys, checks lengths and decides
+/// everything else.
 #[wasm_bindgen]
-extern "C" {
-    /// A JS function `(keyId, alg, spki, signingInput, signature) => 0 | 1 | 2`: invalid,
-    /// valid, or "cannot tell" (the core's engine then decides). `alg` is 256/384/512;
-    /// `keyId` names the key within one key set (cache hint; the SPKI bytes are the truth).
-    pub type HostRsaFn;
+pub struct Pending(State);
 
-    #[wasm_bindgen(method, js_name = call)]
-    fn call_host(
-        this: &HostRsaFn,
-        this_arg: &JsValue,
-        key_id: u32,
-        alg: u32,
-        spki: &[u8],
-        signing_input: &[u8],
-        signature: &[u8],
-    ) -> u32;
+enum State {
+    Done(String),
+    Check(SignatureCheck<'static>),
 }
 
-struct JsHost<'a>(&'a HostRsaFn);
+#[wasm_bindgen]
+impl Pending {
+    /// `[hash, generation, index...]`: the SHA bits (256/384/512) of an RS* signature,
+    /// 0 for another algorithm (JS leaves it to the wasm engine); the key set's
+    /// generation; each candidate key's index in it (with the generation, a name for
+    /// JS's cache of imported keys). Empty for a cache hit: nothing to check. JS takes
+    /// the signing input and the signature from the token itself (the core has checked
+    /// it has three canonical base64url segments).
+    pub fn info(&self) -> Vec<f64> {
+        let State::Check(c) = &self.0 else {
+            return Vec::new();
+        };
+        let hash = match c.alg() {
+            Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 => {
+                f64::from(c.alg().hash_bits())
+            }
+            _ => 0.0,
+        };
+        let mut out = vec![hash, c.generation() as f64];
+        out.extend(c.candidates().map(|k| k.index() as f64));
+        out
+    }
 
-impl HostRsa for JsHost<'_> {
-    fn verify(
-        &self,
-        key: &RsaKey<'_>,
-        alg: Algorithm,
-        signing_input: &[u8],
-        signature: &[u8],
-    ) -> Option<bool> {
-        // The core asks only about RS256/384/512; JS picks SHA-256/384/512 by the bits.
-        let alg = u32::from(alg.hash_bits());
-        let spki = key.spki_der();
-        // The address is stable while the key set lives; JS checks the bytes anyway.
-        let key_id = spki.as_ptr() as usize as u32;
-        match self.0.call_host(
-            &JsValue::UNDEFINED,
-            key_id,
-            alg,
-            spki,
-            signing_input,
-            signature,
-        ) {
-            0 => Some(false),
-            1 => Some(true),
-            _ => None,
-        }
+    /// The DER SubjectPublicKeyInfo of the candidate at `position` (an RSA key).
+    pub fn spki(&self, position: usize) -> Option<Vec<u8>> {
+        let State::Check(c) = &self.0 else {
+            return None;
+        };
+        c.candidates()
+            .nth(position)
+            .and_then(|k| k.rsa())
+            .map(|r| r.spki_der().to_vec())
     }
 }
 

@@ -224,20 +224,34 @@ test('mutated tokens and JWKS documents never trap (seeded, 4,000 cases)', () =>
 });
 
 test('in Node the RSA check runs in node:crypto; the core still decides everything else', async () => {
-  const { hostRsa, setHostRsa } = await import('../../js/host.js');
+  const { hostRsa, setHostRsa, paths } = await import('../../js/host.js');
   const calls = [];
-  setHostRsa((spki, alg, input, sig, cache, keyId) => {
-    calls.push({ alg, spkiBytes: spki.length, inputBytes: input.length, sigBytes: sig.length });
-    return hostRsa(spki, alg, input, sig, cache, keyId);
+  let imports = 0;
+  setHostRsa({
+    importKey: (spki, hash) => {
+      imports++;
+      assert.equal(spki.length, 294);
+      return hostRsa.importKey(spki, hash);
+    },
+    verify: (key, hash, input, sig) => {
+      calls.push({ hash, inputBytes: input.length, sigBytes: sig.length });
+      return hostRsa.verify(key, hash, input, sig);
+    },
   });
   try {
     const v = new Verifier(opts);
+    const before = paths.host;
     assert.equal(v.verify(fx.tokens.good, at).header.kid, 'k1');
     rejects(() => v.verify(fx.tokens.forged, at), 'bad_signature');
     rejects(() => v.verify(fx.tokens.unknownKid, at), 'unknown_kid');
     rejects(() => v.verify(fx.tokens.hs256, at), 'alg_not_allowed');
     assert.equal(calls.length, 2, 'called for the two tokens that reach the signature check only');
-    assert.deepEqual(calls[0], { alg: 256, spkiBytes: 294, inputBytes: fx.tokens.good.lastIndexOf('.'), sigBytes: 256 });
+    assert.equal(paths.host - before, 2);
+    assert.equal(imports, 1, 'the key is imported once per key set');
+    assert.deepEqual(calls[0], { hash: 256, inputBytes: fx.tokens.good.lastIndexOf('.'), sigBytes: 256 });
+    v.setJwks(fx.jwks);
+    assert.equal(v.verify(fx.tokens.good, at).header.kid, 'k1');
+    assert.equal(imports, 2, 'and again when the keys are replaced');
   } finally {
     setHostRsa(hostRsa);
   }
@@ -245,7 +259,7 @@ test('in Node the RSA check runs in node:crypto; the core still decides everythi
 
 test('a failing native check falls back to the wasm engine', async () => {
   const { hostRsa, setHostRsa } = await import('../../js/host.js');
-  setHostRsa(() => { throw new Error('no crypto here'); });
+  setHostRsa({ importKey: () => { throw new Error('no crypto here'); }, verify: () => true });
   try {
     const v = new Verifier(opts);
     assert.equal(v.verify(fx.tokens.good, at).header.kid, 'k1');
@@ -253,6 +267,32 @@ test('a failing native check falls back to the wasm engine', async () => {
   } finally {
     setHostRsa(hostRsa);
   }
+});
+
+test('verifyAsync checks RSA in WebCrypto where a loader registers it, with the same verdicts', async () => {
+  const { hostRsa, setHostRsa, setSubtleRsa, webCryptoRsa, paths } = await import('../../js/host.js');
+  const { webcrypto } = await import('node:crypto');
+  setHostRsa(undefined);
+  setSubtleRsa(webCryptoRsa(webcrypto.subtle));
+  let v;
+  try {
+    v = new Verifier({ ...opts, cacheSize: 10 });
+  } finally {
+    setHostRsa(hostRsa);
+    setSubtleRsa(undefined);
+  }
+  const before = paths.subtle;
+  assert.equal((await v.verifyAsync(fx.tokens.good, at)).header.kid, 'k1');
+  assert.equal(paths.subtle - before, 1);
+  assert.equal((await v.verifyAsync(fx.tokens.good, at)).header.kid, 'k1');
+  assert.equal(paths.subtle - before, 1, 'a cached token is not checked again');
+  for (const [name, want] of Object.entries(fx.expect)) {
+    await assert.rejects(v.verifyAsync(fx.tokens[name], at).then(() => { if (want !== 'ok') throw new Error('accepted'); }, (e) => { throw e; }).then(() => { throw { code: 'ok' }; }), (e) => {
+      assert.equal(e.code, want, name);
+      return true;
+    });
+  }
+  assert.ok(paths.subtle - before >= 2, 'the forged token reached WebCrypto');
 });
 
 test('native key cache: rotated keys under a reused kid and address are never mixed up', () => {
