@@ -307,6 +307,7 @@ export class Verifier {
     } catch (e) {
       throw coreError(e);
     }
+    if (this.#hostRsa !== undefined) this.#core.set_host_rsa(this.#hostCheck());
     if (cacheSize > 0) {
       this.#results = new Map();
       this.#resultsMax = cacheSize;
@@ -315,9 +316,9 @@ export class Verifier {
     else if (jwks !== undefined) this.setJwks(jwks);
   }
 
-  // Keys imported by the runtime's RSA check (node:crypto KeyObjects, or promises of
-  // WebCrypto CryptoKeys), named by key index and hash for one key-set generation and
-  // emptied when the generation changes. The SPKI comes from the core's key set.
+  // Keys imported by WebCrypto (promises of CryptoKeys), named by key index and hash for
+  // one key-set generation and emptied when the generation changes. The SPKI comes from
+  // the core's key set.
   #hostKeys = new Map();
   // The runtime's checks as the loader registered them when this verifier was made.
   #hostRsa = hostRsa;
@@ -345,26 +346,26 @@ export class Verifier {
     return key;
   }
 
-  // The signature of a prepared token by the runtime's synchronous check: 1 valid, 0
-  // invalid, 2 "cannot tell" (not RS*, or the check threw: the wasm engine decides).
-  #hostVerdict(token, pending, info) {
-    if (info[0] === 0) return 2;
-    const rsa = this.#hostRsa;
-    try {
-      const dot = token.lastIndexOf('.');
-      const input = signingInput(token, dot);
-      const signature = signatureBytes(token, dot);
-      for (let i = 2; i < info.length; i++) {
-        paths.host++;
-        if (rsa.verify(this.#hostKey(rsa, pending, info, i - 2), info[0], input, signature)) return 1;
+  // The function the core calls for each RSA check: 1 valid, 0 invalid, 2 "cannot tell"
+  // (any exception: the core's own engine decides). Its key cache is per verifier and
+  // emptied with each new key set.
+  #hostCheck() {
+    const check = this.#hostRsa;
+    const keys = (this.#nodeKeys = new Map());
+    return (keyId, alg, spki, input, signature) => {
+      paths.host++;
+      try {
+        return check(spki, alg, input, signature, keys, keyId) ? 1 : 0;
+      } catch {
+        return 2;
       }
-      return 0;
-    } catch {
-      return 2;
-    }
+    };
   }
 
-  // The same through WebCrypto, asynchronously.
+  #nodeKeys;
+
+  // RS* signatures of a prepared token through WebCrypto, asynchronously: 1 valid, 0
+  // invalid, 2 "cannot tell" (not RS*, or WebCrypto threw: the wasm engine decides).
   async #subtleVerdict(token, pending, info) {
     if (info[0] === 0) return 2;
     const rsa = this.#subtleRsa;
@@ -394,6 +395,7 @@ export class Verifier {
     } catch (e) {
       throw jwksMistake(coreError(e), text);
     }
+    this.#nodeKeys?.clear();
     return report;
   }
 
@@ -416,6 +418,7 @@ export class Verifier {
       } catch (e) {
         throw coreError(e);
       }
+      this.#nodeKeys?.clear();
       this.#remoteVersion = remote.version;
     }
   }
@@ -429,15 +432,7 @@ export class Verifier {
     const now = this.#start(token, options);
     const known = this.#known(token, now, async);
     if (known !== undefined) return known;
-    let json;
-    if (this.#hostRsa === undefined) {
-      json = this.#core.verify(token, now);
-    } else {
-      const pending = this.#core.prepare(token, now);
-      if (pending === undefined) throw this.#failure(token, async);
-      const info = pending.info();
-      json = this.#core.finish(pending, info.length === 0 ? 1 : this.#hostVerdict(token, pending, info), now);
-    }
+    const json = this.#core.verify(token, now);
     if (json === undefined) throw this.#failure(token, async);
     return this.#result(token, json);
   }

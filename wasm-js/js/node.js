@@ -34,14 +34,19 @@ function wasmBytes() {
 }
 
 // RSA signatures go to crypto.verify (OpenSSL in Node, BoringSSL in Bun): about twice as
-// fast as the wasm engine here, synchronously, so verify and verifyAsync both use it. The
-// core has already parsed the token, chosen the key and checked the signature length; it
-// decides everything else. Deno loads js/deno.js instead (its node:crypto is slower than
-// the engine).
+// fast as the wasm engine here. The core has already parsed the token, chosen the key and
+// checked the signature length; it decides everything else. Deno loads js/deno.js instead
+// (its node:crypto is slower than the engine).
 const HASHES = { 256: 'sha256', 384: 'sha384', 512: 'sha512' };
-setHostRsa({
-  importKey: (spki) => createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }),
-  verify: (key, hash, input, signature) => verify(HASHES[hash], input, key, signature),
+setHostRsa((spki, alg, input, signature, cache, keyId) => {
+  // The key id is only a hint: a cached key is used only if its SPKI bytes are the same.
+  let entry = cache.get(keyId);
+  if (entry === undefined || !entry.spki.equals(spki)) {
+    const der = Buffer.from(spki); // a copy: spki is a view of wasm memory
+    entry = { spki: der, key: createPublicKey({ key: der, format: 'der', type: 'spki' }) };
+    cache.set(keyId, entry);
+  }
+  return verify(HASHES[alg], input, entry.key, signature);
 });
 
 export * from './api.js';

@@ -28,7 +28,10 @@ use alloc::vec::Vec;
 use core::fmt::Write;
 use jwtgate::refresh::RefreshConfig;
 use jwtgate::source::{KeySource, Origin, SourceConfig, Step};
-use jwtgate::{Algorithm, Error, ErrorCode, KeySet, Policy, Prepared, SignatureCheck, Verifier};
+use jwtgate::{
+    Algorithm, Error, ErrorCode, HostRsa, KeySet, Policy, Prepared, RsaKey, SignatureCheck,
+    Verifier,
+};
 use wasm_bindgen::prelude::*;
 
 #[cfg(target_arch = "wasm32")]
@@ -87,6 +90,8 @@ pub struct Core {
     policy: Option<Policy>,
     cache_size: usize,
     verifier: Option<Verifier>,
+    /// The runtime's own RSA check, when it has a fast synchronous one (see [`HostRsaFn`]).
+    host: Option<HostRsaFn>,
     /// The encoded last failure of `verify`/`verify_jws` (see [`encode`]).
     last_error: String,
 }
@@ -102,6 +107,7 @@ impl Core {
             policy: Some(policy),
             cache_size,
             verifier: None,
+            host: None,
             last_error: String::new(),
         })
     }
@@ -130,6 +136,13 @@ impl Core {
         Ok(report)
     }
 
+    /// Lets the runtime check RSA signatures natively (Node's and Bun's synchronous
+    /// `crypto.verify` beat the wasm engine); `undefined` goes back to the engine. The core
+    /// still parses, selects the key, checks lengths and decides everything else.
+    pub fn set_host_rsa(&mut self, f: Option<HostRsaFn>) {
+        self.host = f;
+    }
+
     /// Whether keys have been pushed.
     pub fn has_keys(&self) -> bool {
         self.verifier.is_some()
@@ -154,9 +167,11 @@ impl Core {
             self.last_error = no_keys();
             return None;
         };
-        v.verify(token, secs(now))
-            .map_err(|e| self.last_error = encode(&e))
-            .ok()
+        let result = match &self.host {
+            Some(f) => v.verify_with(token, secs(now), &JsHost(f)),
+            None => v.verify(token, secs(now)),
+        };
+        result.map_err(|e| self.last_error = encode(&e)).ok()
     }
 
     /// Full verification without returning the payload: for tokens whose payload JS
@@ -241,10 +256,10 @@ impl Core {
 
 /// A verification between [`Core::prepare`] and [`Core::finish`], owning its token and
 /// the key set it selected from (keys replaced meanwhile do not change its candidates).
-/// The runtime's own RSA check (Node's and Bun's synchronous `crypto.verify`, WebCrypto's
-/// asynchronous `crypto.subtle.verify` where it beats the wasm engine) runs between the
-/// two halves; the core still parses, selects the keys, checks lengths and decides
-/// everything else.
+/// WebCrypto's asynchronous `crypto.subtle.verify` (where it beats the wasm engine) runs
+/// between the two halves; the core still parses, selects the keys, checks lengths and
+/// decides everything else. (Node's synchronous check goes through [`HostRsaFn`] inside
+/// one `verify` call instead: one crossing, the bytes passed as views of wasm memory.)
 #[wasm_bindgen]
 pub struct Pending(State);
 
@@ -285,6 +300,55 @@ impl Pending {
             .nth(position)
             .and_then(|k| k.rsa())
             .map(|r| r.spki_der().to_vec())
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A JS function `(keyId, alg, spki, signingInput, signature) => 0 | 1 | 2`: invalid,
+    /// valid, or "cannot tell" (the core's engine then decides). `alg` is 256/384/512;
+    /// `keyId` names the key within one key set (cache hint; the SPKI bytes are the truth).
+    pub type HostRsaFn;
+
+    #[wasm_bindgen(method, js_name = call)]
+    fn call_host(
+        this: &HostRsaFn,
+        this_arg: &JsValue,
+        key_id: u32,
+        alg: u32,
+        spki: &[u8],
+        signing_input: &[u8],
+        signature: &[u8],
+    ) -> u32;
+}
+
+struct JsHost<'a>(&'a HostRsaFn);
+
+impl HostRsa for JsHost<'_> {
+    fn verify(
+        &self,
+        key: &RsaKey<'_>,
+        alg: Algorithm,
+        signing_input: &[u8],
+        signature: &[u8],
+    ) -> Option<bool> {
+        // The core asks only about RS256/384/512; JS picks SHA-256/384/512 by the bits.
+        let alg = u32::from(alg.hash_bits());
+        let spki = key.spki_der();
+        // The address is stable while the key set lives; JS checks the bytes anyway.
+        let key_id = spki.as_ptr() as usize as u32;
+        match self.0.call_host(
+            &JsValue::UNDEFINED,
+            key_id,
+            alg,
+            spki,
+            signing_input,
+            signature,
+        ) {
+            0 => Some(false),
+            1 => Some(true),
+            _ => None,
+        }
     }
 }
 

@@ -226,17 +226,9 @@ test('mutated tokens and JWKS documents never trap (seeded, 4,000 cases)', () =>
 test('in Node the RSA check runs in node:crypto; the core still decides everything else', async () => {
   const { hostRsa, setHostRsa, paths } = await import('../../js/host.js');
   const calls = [];
-  let imports = 0;
-  setHostRsa({
-    importKey: (spki, hash) => {
-      imports++;
-      assert.equal(spki.length, 294);
-      return hostRsa.importKey(spki, hash);
-    },
-    verify: (key, hash, input, sig) => {
-      calls.push({ hash, inputBytes: input.length, sigBytes: sig.length });
-      return hostRsa.verify(key, hash, input, sig);
-    },
+  setHostRsa((spki, alg, input, sig, cache, keyId) => {
+    calls.push({ alg, spkiBytes: spki.length, inputBytes: input.length, sigBytes: sig.length });
+    return hostRsa(spki, alg, input, sig, cache, keyId);
   });
   try {
     const v = new Verifier(opts);
@@ -247,11 +239,9 @@ test('in Node the RSA check runs in node:crypto; the core still decides everythi
     rejects(() => v.verify(fx.tokens.hs256, at), 'alg_not_allowed');
     assert.equal(calls.length, 2, 'called for the two tokens that reach the signature check only');
     assert.equal(paths.host - before, 2);
-    assert.equal(imports, 1, 'the key is imported once per key set');
-    assert.deepEqual(calls[0], { hash: 256, inputBytes: fx.tokens.good.lastIndexOf('.'), sigBytes: 256 });
-    v.setJwks(fx.jwks);
-    assert.equal(v.verify(fx.tokens.good, at).header.kid, 'k1');
-    assert.equal(imports, 2, 'and again when the keys are replaced');
+    assert.deepEqual(calls[0], { alg: 256, spkiBytes: 294, inputBytes: fx.tokens.good.lastIndexOf('.'), sigBytes: 256 });
+    assert.equal((await v.verifyAsync(fx.tokens.good, at)).header.kid, 'k1');
+    assert.equal(paths.host - before, 3, 'verifyAsync uses node:crypto too');
   } finally {
     setHostRsa(hostRsa);
   }
@@ -259,7 +249,7 @@ test('in Node the RSA check runs in node:crypto; the core still decides everythi
 
 test('a failing native check falls back to the wasm engine', async () => {
   const { hostRsa, setHostRsa } = await import('../../js/host.js');
-  setHostRsa({ importKey: () => { throw new Error('no crypto here'); }, verify: () => true });
+  setHostRsa(() => { throw new Error('no crypto here'); });
   try {
     const v = new Verifier(opts);
     assert.equal(v.verify(fx.tokens.good, at).header.kid, 'k1');
@@ -293,6 +283,38 @@ test('verifyAsync checks RSA in WebCrypto where a loader registers it, with the 
     });
   }
   assert.ok(paths.subtle - before >= 2, 'the forged token reached WebCrypto');
+});
+
+test('WebCrypto keys are imported once per key set; a failing WebCrypto leaves the check to the engine', async () => {
+  const { hostRsa, setHostRsa, setSubtleRsa, webCryptoRsa, paths } = await import('../../js/host.js');
+  const { webcrypto } = await import('node:crypto');
+  const real = webCryptoRsa(webcrypto.subtle);
+  let imports = 0;
+  let broken = false;
+  setHostRsa(undefined);
+  setSubtleRsa({
+    importKey: (spki, hash) => {
+      imports++;
+      return broken ? Promise.reject(new Error('no WebCrypto')) : real.importKey(spki, hash);
+    },
+    verify: real.verify,
+  });
+  let v;
+  try {
+    v = new Verifier(opts);
+  } finally {
+    setHostRsa(hostRsa);
+    setSubtleRsa(undefined);
+  }
+  for (let i = 0; i < 3; i++) assert.equal((await v.verifyAsync(fx.tokens.good, at)).header.kid, 'k1');
+  assert.equal(imports, 1);
+  v.setJwks(fx.jwks);
+  broken = true;
+  const before = paths.subtle;
+  assert.equal((await v.verifyAsync(fx.tokens.good, at)).header.kid, 'k1', 'the engine verified it');
+  await assert.rejects(v.verifyAsync(fx.tokens.tampered, at), (e) => e.code === 'bad_signature');
+  assert.equal(imports, 3, 'a new key set is imported again, a failed import retried');
+  assert.equal(paths.subtle - before, 2);
 });
 
 test('native key cache: rotated keys under a reused kid and address are never mixed up', () => {
