@@ -198,14 +198,10 @@ function b64urlBytes(s) {
   return out;
 }
 
-// The signing input and the signature of a token the core has prepared (three canonical
-// base64url segments; `dot` is the last dot): the bytes the core itself would check.
+// The signing input of a token the core has prepared (three canonical base64url segments;
+// `dot` is the last dot): the bytes the core itself checks.
 const encoder = new TextEncoder();
 const signingInput = (token, dot) => encoder.encode(token.slice(0, dot));
-const fromBase64 = typeof Uint8Array.fromBase64 === 'function'
-  ? (s) => Uint8Array.fromBase64(s, { alphabet: 'base64url' })
-  : typeof Buffer === 'function' ? (s) => Buffer.from(s, 'base64url') : b64urlBytes;
-const signatureBytes = (token, dot) => fromBase64(token.slice(dot + 1));
 
 function headerOf(token) {
   return JSON.parse(decoder.decode(b64urlBytes(token.slice(0, token.indexOf('.')))));
@@ -338,9 +334,13 @@ export class Verifier {
     const name = info[2 + position] * 1024 + info[0];
     let key = this.#hostKeys.get(name);
     if (key === undefined) {
+      const generation = info[1];
       key = rsa.importKey(pending.spki(position), info[0]);
-      // A rejected import is not kept: the next token tries again.
-      if (key instanceof Promise) key.catch(() => this.#hostKeys.delete(name));
+      // Once imported the key itself is kept (no await per token); a rejected import is
+      // not kept, so the next token tries again.
+      key.then((k) => {
+        if (this.#hostKeysGeneration === generation) this.#hostKeys.set(name, k);
+      }, () => this.#hostKeys.delete(name));
       this.#hostKeys.set(name, key);
     }
     return key;
@@ -363,25 +363,6 @@ export class Verifier {
   }
 
   #nodeKeys;
-
-  // RS* signatures of a prepared token through WebCrypto, asynchronously: 1 valid, 0
-  // invalid, 2 "cannot tell" (not RS*, or WebCrypto threw: the wasm engine decides).
-  async #subtleVerdict(token, pending, info) {
-    if (info[0] === 0) return 2;
-    const rsa = this.#subtleRsa;
-    try {
-      const dot = token.lastIndexOf('.');
-      const input = signingInput(token, dot);
-      const signature = signatureBytes(token, dot);
-      for (let i = 2; i < info.length; i++) {
-        paths.subtle++;
-        if (await rsa.verify(await this.#hostKey(rsa, pending, info, i - 2), info[0], input, signature)) return 1;
-      }
-      return 0;
-    } catch {
-      return 2;
-    }
-  }
 
   /**
    * Replaces the keys (a JWKS object or its JSON text). Returns `{ loaded, kids, skipped }`;
@@ -446,12 +427,30 @@ export class Verifier {
     const pending = this.#core.prepare(token, now);
     if (pending === undefined) throw this.#failure(token, true);
     const info = pending.info();
+    // 1 valid, 0 invalid, 2 "cannot tell" (not RS*, or WebCrypto threw: the wasm engine
+    // decides). A cache hit (no info) has nothing to check.
     let verdict = 1;
     if (info.length !== 0) {
-      try {
-        verdict = await this.#subtleVerdict(token, pending, info);
-      } catch {
-        verdict = 2;
+      verdict = 2;
+      if (info[0] !== 0) {
+        const rsa = this.#subtleRsa;
+        try {
+          const dot = token.lastIndexOf('.');
+          const input = signingInput(token, dot);
+          const signature = pending.signature();
+          verdict = 0;
+          for (let i = 2; i < info.length; i++) {
+            paths.subtle++;
+            let key = this.#hostKey(rsa, pending, info, i - 2);
+            if (key instanceof Promise) key = await key;
+            if (await rsa.verify(key, info[0], input, signature)) {
+              verdict = 1;
+              break;
+            }
+          }
+        } catch {
+          verdict = 2;
+        }
       }
     }
     const json = this.#core.finish(pending, verdict, now);
@@ -512,10 +511,23 @@ export class Verifier {
    * refreshes them on schedule, and on an unknown `kid` refetches once (subject to the
    * cooldown) before giving up. Without one, the same as `verify`.
    */
-  async verifyAsync(token, options) {
+  verifyAsync(token, options) {
+    // Not an async function: the WebCrypto path's promise is returned as it is (each
+    // promise adopted costs ticks), and a synchronous failure still becomes a rejection.
+    if (this.#remote === undefined) {
+      if (this.#subtleRsa !== undefined) return this.#verifySubtle(token, options);
+      try {
+        return Promise.resolve(this.verify(token, options));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    return this.#verifyRemote(token, options);
+  }
+
+  async #verifyRemote(token, options) {
     const remote = this.#remote;
     const subtle = this.#subtleRsa !== undefined;
-    if (remote === undefined) return subtle ? this.#verifySubtle(token, options) : this.verify(token, options);
     const now = timeOf(options);
     await remote._ensure(now, options?.waitUntil);
     const once = () => (subtle ? this.#verifySubtle(token, { now }) : this.#verify(token, { now }, true));

@@ -274,8 +274,8 @@ impl Pending {
     /// 0 for another algorithm (JS leaves it to the wasm engine); the key set's
     /// generation; each candidate key's index in it (with the generation, a name for
     /// JS's cache of imported keys). Empty for a cache hit: nothing to check. JS takes
-    /// the signing input and the signature from the token itself (the core has checked
-    /// it has three canonical base64url segments).
+    /// the signing input from the token itself (the core has checked it has three
+    /// canonical base64url segments: ASCII up to the last dot).
     pub fn info(&self) -> Vec<f64> {
         let State::Check(c) = &self.0 else {
             return Vec::new();
@@ -289,6 +289,15 @@ impl Pending {
         let mut out = vec![hash, c.generation() as f64];
         out.extend(c.candidates().map(|k| k.index() as f64));
         out
+    }
+
+    /// The signature, as the core decoded it (JS decoding the base64url again costs more
+    /// than this copy).
+    pub fn signature(&self) -> Vec<u8> {
+        match &self.0 {
+            State::Check(c) => c.signature().to_vec(),
+            State::Done(_) => Vec::new(),
+        }
     }
 
     /// The DER SubjectPublicKeyInfo of the candidate at `position` (an RSA key).
