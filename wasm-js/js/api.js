@@ -509,7 +509,9 @@ export class Verifier {
   /**
    * With a `RemoteJwks`: loads keys when needed (from the store, then the network),
    * refreshes them on schedule, and on an unknown `kid` refetches once (subject to the
-   * cooldown) before giving up. Without one, the same as `verify`.
+   * cooldown) before giving up. In workerd, browsers and Vercel Edge the RSA signature is
+   * checked with WebCrypto (faster there than the wasm engine `verify` uses); the verdict
+   * is the same as `verify`'s.
    */
   verifyAsync(token, options) {
     // Not an async function: the WebCrypto path's promise is returned as it is (each
