@@ -4,47 +4,65 @@
 //! Only tokens that passed every check are inserted, so an attacker cannot fill it
 //! with forgeries; a non-cryptographic hash is enough because equality is exact.
 
-use crate::verify::Verified;
-use alloc::collections::{BTreeMap, VecDeque};
+use crate::verified::Verified;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+/// Most buckets a cache allocates up front (24 bytes each): larger caches chain.
+const MAX_BUCKETS: usize = 1 << 16;
+
+/// Entries in a ring (the oldest is overwritten first) and, per hash bucket, the ring
+/// positions holding that bucket's tokens. No tree: a lookup is one bucket, and the
+/// module stays small (the BTreeMap this replaces linked ~4 KB of rebalancing code).
 #[derive(Debug)]
 pub(crate) struct TokenCache {
     capacity: usize,
-    buckets: BTreeMap<u64, Vec<(String, Verified)>>,
-    order: VecDeque<u64>,
+    ring: Vec<(u64, String, Verified)>,
+    /// The ring position the next insertion takes once the ring is full.
+    next: usize,
+    buckets: Vec<Vec<u32>>,
     hits: u64,
     misses: u64,
 }
 
 impl TokenCache {
     pub(crate) fn new(capacity: usize) -> TokenCache {
+        // Positions are u32: a cache of more than 4 billion entries holds that many.
+        let capacity = capacity.min(u32::MAX as usize);
+        let buckets = capacity.next_power_of_two().clamp(1, MAX_BUCKETS);
         TokenCache {
             capacity,
-            buckets: BTreeMap::new(),
-            order: VecDeque::new(),
+            ring: Vec::new(),
+            next: 0,
+            buckets: (0..buckets).map(|_| Vec::new()).collect(),
             hits: 0,
             misses: 0,
         }
     }
 
     pub(crate) fn clear(&mut self) {
-        self.buckets.clear();
-        self.order.clear();
+        self.ring.clear();
+        self.next = 0;
+        self.buckets.iter_mut().for_each(Vec::clear);
     }
 
     pub(crate) fn stats(&self) -> (u64, u64) {
         (self.hits, self.misses)
     }
 
+    fn bucket(&self, h: u64) -> usize {
+        // The low bits: the shard was picked with the high ones.
+        (h as usize) & self.buckets.len().saturating_sub(1)
+    }
+
     /// The cached verdict for `token`, whose [`hash`] is `h`.
     pub(crate) fn get(&mut self, h: u64, token: &str) -> Option<Verified> {
-        let found = self
-            .buckets
-            .get(&h)
-            .and_then(|b| b.iter().find(|(t, _)| same(t.as_bytes(), token.as_bytes())))
-            .map(|(_, v)| v.clone());
+        let found = self.buckets.get(self.bucket(h)).and_then(|b| {
+            b.iter().find_map(|&at| {
+                let (eh, t, v) = self.ring.get(at as usize)?;
+                (*eh == h && same(t.as_bytes(), token.as_bytes())).then(|| v.clone())
+            })
+        });
         match &found {
             Some(_) => self.hits = self.hits.saturating_add(1),
             None => self.misses = self.misses.saturating_add(1),
@@ -52,29 +70,32 @@ impl TokenCache {
         found
     }
 
-    /// Inserts a verified token under its [`hash`].
+    /// Inserts a verified token under its [`hash`], evicting the oldest entry when full.
     pub(crate) fn insert(&mut self, h: u64, token: &str, verified: Verified) {
         if self.capacity == 0 {
             return;
         }
-        while self.order.len() >= self.capacity {
-            let Some(old) = self.order.pop_front() else {
-                break;
+        let entry = (h, String::from(token), verified);
+        let at = if self.ring.len() < self.capacity {
+            self.ring.push(entry);
+            self.ring.len() - 1
+        } else {
+            let at = self.next;
+            self.next = (at + 1) % self.capacity;
+            let Some(slot) = self.ring.get_mut(at) else {
+                return;
             };
-            if let Some(bucket) = self.buckets.get_mut(&old) {
-                if !bucket.is_empty() {
-                    bucket.remove(0);
-                }
-                if bucket.is_empty() {
-                    self.buckets.remove(&old);
-                }
+            let old = core::mem::replace(slot, entry).0;
+            let ob = self.bucket(old);
+            if let Some(b) = self.buckets.get_mut(ob) {
+                b.retain(|&p| p as usize != at);
             }
+            at
+        };
+        let nb = self.bucket(h);
+        if let Some(b) = self.buckets.get_mut(nb) {
+            b.push(at as u32);
         }
-        self.buckets
-            .entry(h)
-            .or_default()
-            .push((token.into(), verified));
-        self.order.push_back(h);
     }
 }
 
@@ -124,5 +145,37 @@ mod tests {
         assert!(same(a.as_bytes(), a.as_bytes()));
         assert!(!same(b"12345678abc", b"12345678abd"));
         assert!(!same(b"abc", b"abcd"));
+    }
+
+    #[test]
+    fn evicts_first_in_first_out_and_finds_colliding_hashes() {
+        let v = crate::verified::Verified::new(
+            crate::token::Header {
+                alg: crate::policy::Algorithm::RS256,
+                kid: None,
+                typ: None,
+                map: serde_json::Map::new(),
+            },
+            crate::claims::Claims {
+                map: serde_json::Map::new(),
+            },
+            String::new(),
+        );
+        let mut c = TokenCache::new(3);
+        // Hashes 1 and 1 + 4 share a bucket of the 4; the tokens tell them apart.
+        for (h, t) in [(1u64, "a"), (5, "b"), (2, "c")] {
+            c.insert(h, t, v.clone());
+        }
+        assert!(c.get(1, "a").is_some() && c.get(5, "b").is_some() && c.get(2, "c").is_some());
+        assert!(c.get(1, "b").is_none() && c.get(5, "a").is_none());
+        c.insert(9, "d", v.clone()); // evicts "a", the oldest
+        assert!(c.get(1, "a").is_none());
+        assert!(c.get(9, "d").is_some() && c.get(5, "b").is_some());
+        c.insert(1, "a", v.clone()); // evicts "b"
+        assert!(c.get(5, "b").is_none() && c.get(1, "a").is_some());
+        c.clear();
+        assert!(c.get(1, "a").is_none());
+        assert_eq!(c.stats().0, 6);
+        assert!(TokenCache::new(1 << 30).buckets.len() == MAX_BUCKETS);
     }
 }

@@ -38,12 +38,14 @@ mod host_rsa;
 mod json;
 mod jwks;
 mod policy;
+mod prepared;
 pub mod refresh;
 mod rsa;
 #[cfg(test)]
 mod sig_tests;
 pub mod source;
 mod token;
+mod verified;
 mod verify;
 
 pub use bearer::bearer_token;
@@ -52,5 +54,6 @@ pub use error::{Error, ErrorCode};
 pub use host_rsa::{HostRsa, RsaKey};
 pub use jwks::{KeySet, KeySetLimits, SkipReason, SkippedKey};
 pub use policy::{Algorithm, Policy, DEFAULT_CLOCK_SKEW, DEFAULT_MAX_TOKEN_BYTES};
+pub use prepared::{Candidate, Prepared, SignatureCheck};
 pub use token::Header;
 pub use verify::{Jws, Verified, Verifier, MAX_CANDIDATES};

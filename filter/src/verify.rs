@@ -6,10 +6,11 @@ use crate::claims::{lookup, Claims};
 use crate::error::{err, excerpt, Error};
 use crate::host_rsa::HostRsa;
 use crate::json;
-use crate::jwks::{Key, KeySet, Material};
+use crate::jwks::{KeySet, Material};
 use crate::policy::{Algorithm, Family, Policy};
+use crate::prepared::{payload_text, Prepared, SignatureCheck};
 use crate::rsa::Hash;
-use crate::token::{self, Compact, Header};
+use crate::token::{self, Header};
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -22,35 +23,7 @@ use spin::RwLock;
 /// several keys) costs at most this many RSA operations.
 pub const MAX_CANDIDATES: usize = 4;
 
-/// A token that passed every check. Cheap to clone.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Verified {
-    inner: Arc<Inner>,
-}
-
-#[derive(Debug, PartialEq)]
-struct Inner {
-    header: Header,
-    claims: Claims,
-    payload: String,
-}
-
-impl Verified {
-    /// The protected header.
-    pub fn header(&self) -> &Header {
-        &self.inner.header
-    }
-
-    /// The claims.
-    pub fn claims(&self) -> &Claims {
-        &self.inner.claims
-    }
-
-    /// The payload exactly as signed (UTF-8 JSON), for forwarding.
-    pub fn payload_json(&self) -> &str {
-        &self.inner.payload
-    }
-}
+pub use crate::verified::Verified;
 
 /// A signature-only result: RFC 7515 payloads need not be JSON.
 #[derive(Clone, Debug, PartialEq)]
@@ -93,6 +66,14 @@ pub struct Verifier {
 #[derive(Debug)]
 struct Cache {
     shards: Vec<SpinMutex<Shard>>,
+}
+
+impl Cache {
+    /// The shard of a token whose cache hash is `h`.
+    fn shard(&self, h: u64) -> Option<&SpinMutex<Shard>> {
+        self.shards
+            .get(usize::try_from(h >> 32).unwrap_or(0) % self.shards.len().max(1))
+    }
 }
 
 #[derive(Debug)]
@@ -195,195 +176,101 @@ impl Verifier {
         now: u64,
         host: Option<&dyn HostRsa>,
     ) -> Result<Verified, Error> {
+        match self.prepare(token, now)? {
+            Prepared::Cached(hit) => Ok(hit),
+            Prepared::Signature(check) => {
+                let holds = match host {
+                    Some(h) => check.verify_signature_with(h),
+                    None => check.verify_signature(),
+                };
+                self.finish(check, holds, now)
+            }
+        }
+    }
+
+    /// The first step of a verification split around its signature check: the cache,
+    /// then structure, header rules, the algorithm allow-list and key selection. The
+    /// signature of a [`Prepared::Signature`] is then checked by whoever is fastest
+    /// ([`SignatureCheck::verify_signature`] is the core's engine) and the verdict
+    /// passed to [`Verifier::finish`]. `verify` is exactly these three steps.
+    pub fn prepare<'t>(&self, token: &'t str, now: u64) -> Result<Prepared<'t>, Error> {
         let (keys, generation) = {
             let k = self.keys.read();
             (k.0.clone(), k.1)
         };
-        let Some(cache) = &self.cache else {
-            return self.verify_uncached(&keys, token, now, host);
-        };
-        let h = crate::cache::hash(token.as_bytes());
-        let shard = cache
-            .shards
-            .get(usize::try_from(h >> 32).unwrap_or(0) % cache.shards.len().max(1));
-        // A shard another thread holds is skipped, never waited for.
-        if let Some(mut s) = shard.and_then(SpinMutex::try_lock) {
-            if s.generation != generation {
-                s.tokens.clear();
-                s.generation = generation;
-            }
-            if let Some(hit) = s.tokens.get(h, token) {
-                drop(s);
-                check_times(&self.policy, hit.claims().as_map(), now)?;
-                return Ok(hit);
+        let mut cache_hash = None;
+        if let Some(cache) = &self.cache {
+            let h = crate::cache::hash(token.as_bytes());
+            cache_hash = Some(h);
+            // A shard another thread holds is skipped, never waited for.
+            if let Some(mut s) = cache.shard(h).and_then(SpinMutex::try_lock) {
+                if s.generation != generation {
+                    s.tokens.clear();
+                    s.generation = generation;
+                }
+                if let Some(hit) = s.tokens.get(h, token) {
+                    drop(s);
+                    check_times(&self.policy, hit.claims().as_map(), now)?;
+                    return Ok(Prepared::Cached(hit));
+                }
             }
         }
-        let verified = self.verify_uncached(&keys, token, now, host)?;
-        if let Some(mut s) = shard.and_then(SpinMutex::try_lock) {
-            // Keys replaced meanwhile: the entry would belong to the old generation.
-            if s.generation == generation {
-                s.tokens.insert(h, token, verified.clone());
-            }
-        }
-        Ok(verified)
+        let compact = token::parse(token, &self.policy)?;
+        SignatureCheck::new(token, compact, keys, generation, cache_hash).map(Prepared::Signature)
     }
 
-    fn verify_uncached(
+    /// The second step: `holds` is the verdict on `check`'s signature (any candidate
+    /// verified it); `false` is refused as `bad_signature`, the code the core's own
+    /// check gives. Then the payload, claims and policy at `now`, and the cache. Pass
+    /// back only checks this verifier prepared.
+    pub fn finish(
         &self,
-        keys: &KeySet,
-        token: &str,
+        check: SignatureCheck<'_>,
+        holds: bool,
         now: u64,
-        host: Option<&dyn HostRsa>,
     ) -> Result<Verified, Error> {
-        let compact = token::parse(token, &self.policy)?;
-        check_signature(keys, &compact, host)?;
-        let payload = b64::decode(compact.payload_b64)
+        if !holds {
+            return Err(SignatureCheck::failure());
+        }
+        let payload = b64::decode(check.payload_b64())
             .ok_or_else(|| err!(Malformed, "payload is not canonical base64url"))?;
         let map = json::parse_object(&payload).map_err(|e| err!(Malformed, "payload: {e}"))?;
         check_claims(&self.policy, &map, now)?;
-        let payload =
-            String::from_utf8(payload).map_err(|_| err!(Malformed, "payload is not UTF-8"))?;
-        Ok(Verified {
-            inner: Arc::new(Inner {
-                header: compact.header,
-                claims: Claims { map },
-                payload,
-            }),
-        })
+        let payload = payload_text(payload)?;
+        let (generation, cache_hash) = (check.generation, check.cache_hash);
+        let same_keys = Arc::ptr_eq(&check.keys, &self.keys.read().0);
+        let (header, token) = check.into_parts();
+        let verified = Verified::new(header, Claims { map }, payload);
+        if let (Some(cache), Some(h), true) = (&self.cache, cache_hash, same_keys) {
+            if let Some(mut s) = cache.shard(h).and_then(SpinMutex::try_lock) {
+                // Keys replaced meanwhile: the entry would belong to the old generation.
+                if s.generation == generation {
+                    s.tokens.insert(h, &token, verified.clone());
+                }
+            }
+        }
+        Ok(verified)
     }
 
     /// Checks structure, header and signature only; the payload may be any bytes and
     /// no claim or time rule applies. The algorithm allow-list and size cap still do.
     pub fn verify_jws(&self, token: &str) -> Result<Jws, Error> {
         let compact = token::parse(token, &self.policy)?;
-        check_signature(&self.keys(), &compact, None)?;
-        let payload = b64::decode(compact.payload_b64)
+        let (keys, generation) = {
+            let k = self.keys.read();
+            (k.0.clone(), k.1)
+        };
+        let check = SignatureCheck::new(token, compact, keys, generation, None)?;
+        if !check.verify_signature() {
+            return Err(SignatureCheck::failure());
+        }
+        let payload = b64::decode(check.payload_b64())
             .ok_or_else(|| err!(Malformed, "payload is not canonical base64url"))?;
         Ok(Jws {
-            header: compact.header,
+            header: check.into_parts().0,
             payload,
         })
     }
-}
-
-/// Key selection and the signature check against `keys`.
-fn check_signature(
-    keys: &KeySet,
-    c: &Compact<'_>,
-    host: Option<&dyn HostRsa>,
-) -> Result<(), Error> {
-    let alg = c.header.alg;
-    let usable = |k: &&Key| k.allows(alg);
-    // At most MAX_CANDIDATES keys are tried: a fixed array, no allocation per token.
-    let mut slots: [Option<&Key>; MAX_CANDIDATES] = [None; MAX_CANDIDATES];
-    let mut found = 0usize;
-    let mut total = 0usize;
-    for key in keys.keys.iter().filter(usable) {
-        let wanted = match (&c.header.kid, &key.kid) {
-            (Some(want), Some(have)) => want == have,
-            (Some(_), None) => false,
-            (None, _) => true,
-        };
-        if wanted {
-            total += 1;
-            if let Some(slot) = slots.get_mut(found) {
-                *slot = Some(key);
-                found += 1;
-            }
-        }
-    }
-    let candidates = slots.get(..found).unwrap_or_default();
-    if candidates.is_empty() {
-        return Err(match &c.header.kid {
-            Some(kid) => match keys.skipped_kid(kid) {
-                Some(s) => err!(
-                    UnknownKid,
-                    "kid \"{}\" names a skipped key ({}: {})",
-                    excerpt(kid),
-                    s.reason,
-                    s.detail
-                ),
-                None if keys.contains_kid(kid) => {
-                    err!(
-                        UnknownKid,
-                        "kid \"{}\" has no key usable with {}",
-                        excerpt(kid),
-                        alg.name()
-                    )
-                }
-                None => err!(UnknownKid, "no key has kid \"{}\"", excerpt(kid)),
-            },
-            None => err!(
-                UnknownKid,
-                "token has no kid and no key is usable with {}",
-                alg.name()
-            ),
-        });
-    }
-    if total > MAX_CANDIDATES && c.header.kid.is_none() {
-        return Err(err!(
-            UnknownKid,
-            "token has no kid and {total} keys could match; at most {MAX_CANDIDATES} are tried"
-        ));
-    }
-    // Hashed only when the core's engine runs: a host check hashes the input itself.
-    let mut digest = [0u8; 64];
-    let mut hashed: Option<(Hash, usize)> = None;
-    let mut wrong_length = 0usize;
-    for key in candidates.iter().flatten() {
-        if c.signature.len() != key.material.signature_len() {
-            wrong_length += 1;
-            continue;
-        }
-        // The host seam is RSA PKCS#1 v1.5 only; PSS and the curves always run here.
-        if alg.family() == Family::Pkcs1 {
-            if let Some(verdict) = host.and_then(|h| {
-                let view = key.host_view()?;
-                h.verify(&view, alg, c.signing_input, &c.signature)
-            }) {
-                if verdict {
-                    return Ok(());
-                }
-                continue;
-            }
-        }
-        let (hash, len) =
-            *hashed.get_or_insert_with(|| hash_into(alg, c.signing_input, &mut digest));
-        let digest = digest.get(..len).unwrap_or_default();
-        if signature_holds(
-            &key.material,
-            alg,
-            hash,
-            digest,
-            c.signing_input,
-            &c.signature,
-        ) {
-            return Ok(());
-        }
-    }
-    if wrong_length == candidates.len() {
-        let first = candidates.iter().flatten().next();
-        let want = first.map_or(0, |k| k.material.signature_len());
-        return Err(match first.map(|k| &k.material) {
-            Some(Material::Rsa(_)) => err!(
-                BadSignature,
-                "signature is {} bytes, the key's modulus is {want}",
-                c.signature.len()
-            ),
-            _ => err!(
-                BadSignature,
-                "signature is {} bytes, {} takes exactly {want}{}",
-                c.signature.len(),
-                alg.name(),
-                if matches!(alg.family(), Family::P256 | Family::P384) {
-                    " (raw r || s, not DER)"
-                } else {
-                    ""
-                }
-            ),
-        });
-    }
-    Err(err!(BadSignature, "signature does not verify"))
 }
 
 /// The signature check of one key, which already allows `alg` and whose signature

@@ -7,7 +7,7 @@ import {
   Core, Source, bearer_token, forbidden_codes, host_error, www_authenticate, policy_fields, parse_millis,
   parse_seconds,
 } from '../pkg/jwtgate.js';
-import { hostRsa } from './host.js';
+import { hostRsa, subtleRsa, paths } from './host.js';
 
 let forbiddenCodes;
 
@@ -198,6 +198,11 @@ function b64urlBytes(s) {
   return out;
 }
 
+// The signing input of a token the core has prepared (three canonical base64url segments;
+// `dot` is the last dot): the bytes the core itself checks.
+const encoder = new TextEncoder();
+const signingInput = (token, dot) => encoder.encode(token.slice(0, dot));
+
 function headerOf(token) {
   return JSON.parse(decoder.decode(b64urlBytes(token.slice(0, token.indexOf('.')))));
 }
@@ -298,7 +303,7 @@ export class Verifier {
     } catch (e) {
       throw coreError(e);
     }
-    if (hostRsa !== undefined) this.#core.set_host_rsa(this.#hostCheck());
+    if (this.#hostRsa !== undefined) this.#core.set_host_rsa(this.#hostCheck());
     if (cacheSize > 0) {
       this.#results = new Map();
       this.#resultsMax = cacheSize;
@@ -307,13 +312,48 @@ export class Verifier {
     else if (jwks !== undefined) this.setJwks(jwks);
   }
 
+  // Keys imported by WebCrypto (promises of CryptoKeys), named by key index and hash for
+  // one key-set generation and emptied when the generation changes. The SPKI comes from
+  // the core's key set.
+  #hostKeys = new Map();
+  // The runtime's checks as the loader registered them when this verifier was made.
+  #hostRsa = hostRsa;
+  #subtleRsa = hostRsa === undefined ? subtleRsa : undefined;
+
+  /** Internal, for tests: how many signatures each host path checked (`{ host, subtle }`). */
+  static [Symbol.for('jwtgate.paths')]() {
+    return { ...paths };
+  }
+  #hostKeysGeneration = -1;
+
+  #hostKey(rsa, pending, info, position) {
+    if (info[1] !== this.#hostKeysGeneration) {
+      this.#hostKeys.clear();
+      this.#hostKeysGeneration = info[1];
+    }
+    const name = info[2 + position] * 1024 + info[0];
+    let key = this.#hostKeys.get(name);
+    if (key === undefined) {
+      const generation = info[1];
+      key = rsa.importKey(pending.spki(position), info[0]);
+      // Once imported the key itself is kept (no await per token); a rejected import is
+      // not kept, so the next token tries again.
+      key.then((k) => {
+        if (this.#hostKeysGeneration === generation) this.#hostKeys.set(name, k);
+      }, () => this.#hostKeys.delete(name));
+      this.#hostKeys.set(name, key);
+    }
+    return key;
+  }
+
   // The function the core calls for each RSA check: 1 valid, 0 invalid, 2 "cannot tell"
   // (any exception: the core's own engine decides). Its key cache is per verifier and
   // emptied with each new key set.
   #hostCheck() {
-    const check = hostRsa;
-    const keys = (this.#hostKeys = new Map());
+    const check = this.#hostRsa;
+    const keys = (this.#nodeKeys = new Map());
     return (keyId, alg, spki, input, signature) => {
+      paths.host++;
       try {
         return check(spki, alg, input, signature, keys, keyId) ? 1 : 0;
       } catch {
@@ -322,7 +362,7 @@ export class Verifier {
     };
   }
 
-  #hostKeys;
+  #nodeKeys;
 
   /**
    * Replaces the keys (a JWKS object or its JSON text). Returns `{ loaded, kids, skipped }`;
@@ -336,7 +376,7 @@ export class Verifier {
     } catch (e) {
       throw jwksMistake(coreError(e), text);
     }
-    this.#hostKeys?.clear();
+    this.#nodeKeys?.clear();
     return report;
   }
 
@@ -359,7 +399,7 @@ export class Verifier {
       } catch (e) {
         throw coreError(e);
       }
-      this.#hostKeys?.clear();
+      this.#nodeKeys?.clear();
       this.#remoteVersion = remote.version;
     }
   }
@@ -370,20 +410,73 @@ export class Verifier {
   }
 
   #verify(token, options, async) {
+    const now = this.#start(token, options);
+    const known = this.#known(token, now, async);
+    if (known !== undefined) return known;
+    const json = this.#core.verify(token, now);
+    if (json === undefined) throw this.#failure(token, async);
+    return this.#result(token, json);
+  }
+
+  // verifyAsync where WebCrypto beats the wasm engine: the core prepares, WebCrypto checks
+  // the signature, the core finishes. The same core steps as verify, so the same verdicts.
+  async #verifySubtle(token, options) {
+    const now = this.#start(token, options);
+    const known = this.#known(token, now, true);
+    if (known !== undefined) return known;
+    const pending = this.#core.prepare(token, now);
+    if (pending === undefined) throw this.#failure(token, true);
+    const info = pending.info();
+    // 1 valid, 0 invalid, 2 "cannot tell" (not RS*, or WebCrypto threw: the wasm engine
+    // decides). A cache hit (no info) has nothing to check.
+    let verdict = 1;
+    if (info.length !== 0) {
+      verdict = 2;
+      if (info[0] !== 0) {
+        const rsa = this.#subtleRsa;
+        try {
+          const dot = token.lastIndexOf('.');
+          const input = signingInput(token, dot);
+          const signature = pending.signature();
+          verdict = 0;
+          for (let i = 2; i < info.length; i++) {
+            paths.subtle++;
+            let key = this.#hostKey(rsa, pending, info, i - 2);
+            if (key instanceof Promise) key = await key;
+            if (await rsa.verify(key, info[0], input, signature)) {
+              verdict = 1;
+              break;
+            }
+          }
+        } catch {
+          verdict = 2;
+        }
+      }
+    }
+    const json = this.#core.finish(pending, verdict, now);
+    if (json === undefined) throw this.#failure(token, true);
+    return this.#result(token, json);
+  }
+
+  // What every verification starts with: the token's type, the time, fresh remote keys.
+  #start(token, options) {
     if (typeof token !== 'string') throw hostError('malformed', 'token', `expected a string, not ${token === null ? 'null' : typeof token}`);
     const now = timeOf(options);
     if (this.#remote !== undefined) this.#syncRemote();
+    return now;
+  }
+
+  // A token whose result this verifier holds: the core still judges it (time, keys).
+  #known(token, now, async) {
+    const known = this.#results?.get(token);
+    if (known === undefined) return undefined;
+    if (this.#core.check(token, now)) return known;
+    this.#results.delete(token);
+    throw this.#failure(token, async);
+  }
+
+  #result(token, json) {
     const results = this.#results;
-    if (results !== undefined) {
-      const known = results.get(token);
-      if (known !== undefined) {
-        if (this.#core.check(token, now)) return known;
-        results.delete(token);
-        throw this.#failure(token, async);
-      }
-    }
-    const json = this.#core.verify(token, now);
-    if (json === undefined) throw this.#failure(token, async);
     const result = new VerifyResult(token, JSON.parse(json), results !== undefined);
     if (results !== undefined) {
       // First in, first out, like the core's cache; Map keeps insertion order.
@@ -416,18 +509,35 @@ export class Verifier {
   /**
    * With a `RemoteJwks`: loads keys when needed (from the store, then the network),
    * refreshes them on schedule, and on an unknown `kid` refetches once (subject to the
-   * cooldown) before giving up. Without one, the same as `verify`.
+   * cooldown) before giving up. In workerd, browsers and Vercel Edge the RSA signature is
+   * checked with WebCrypto (faster there than the wasm engine `verify` uses); the verdict
+   * is the same as `verify`'s.
    */
-  async verifyAsync(token, options) {
+  verifyAsync(token, options) {
+    // Not an async function: the WebCrypto path's promise is returned as it is (each
+    // promise adopted costs ticks), and a synchronous failure still becomes a rejection.
+    if (this.#remote === undefined) {
+      if (this.#subtleRsa !== undefined) return this.#verifySubtle(token, options);
+      try {
+        return Promise.resolve(this.verify(token, options));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    return this.#verifyRemote(token, options);
+  }
+
+  async #verifyRemote(token, options) {
     const remote = this.#remote;
-    if (remote === undefined) return this.verify(token, options);
+    const subtle = this.#subtleRsa !== undefined;
     const now = timeOf(options);
     await remote._ensure(now, options?.waitUntil);
+    const once = () => (subtle ? this.#verifySubtle(token, { now }) : this.#verify(token, { now }, true));
     try {
-      return this.#verify(token, { now }, true);
+      return await once();
     } catch (e) {
       if (e.code !== 'unknown_kid' || !(await remote._refetchForKid(now))) throw e;
-      return this.#verify(token, { now }, true);
+      return once();
     }
   }
 

@@ -2,6 +2,7 @@
 // synchronously, so there is no top-level await, no asset URL to configure and no init
 // call. Costs about a third more bytes before compression than a separate .wasm file.
 import { initSync } from '../pkg/jwtgate.js';
+import { setSubtleRsa, webCryptoRsa } from './host.js';
 import { wasmBase64 } from '../pkg/jwtgate_wasm_inline.js';
 
 function bytesOf(b64) {
@@ -13,5 +14,10 @@ function bytesOf(b64) {
 }
 
 initSync({ module: bytesOf(wasmBase64) });
+
+// RSA signatures checked by verifyAsync go to crypto.subtle.verify: browsers run it natively,
+// faster than the wasm engine (verify, synchronous, keeps the engine). Without WebCrypto (an
+// insecure context) verifyAsync uses the engine too.
+if (globalThis.crypto?.subtle !== undefined) setSubtleRsa(webCryptoRsa(globalThis.crypto.subtle));
 
 export * from './api.js';

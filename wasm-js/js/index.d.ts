@@ -185,7 +185,11 @@ export class Verifier {
   verifyBearer<P = JWTPayload>(authorization: string | null | undefined, options?: VerifyOptions): VerifyResult<P>;
   /** Signature-only verification (no claim or time rule). */
   verifyJws(token: string): JwsResult;
-  /** With a `RemoteJwks`: loads/refreshes keys as the schedule says, refetches once on an unknown kid. */
+  /**
+   * With a `RemoteJwks`: loads/refreshes keys as the schedule says, refetches once on an unknown kid.
+   * In workerd, browsers and Vercel Edge, checks RSA signatures with WebCrypto (faster there than
+   * the wasm engine of `verify`); the same verdicts as `verify`.
+   */
   verifyAsync<P = JWTPayload>(token: string, options?: AsyncVerifyOptions): Promise<VerifyResult<P>>;
   verifyBearerAsync<P = JWTPayload>(authorization: string | null | undefined, options?: AsyncVerifyOptions): Promise<VerifyResult<P>>;
   /** Releases the wasm memory now (optional: the garbage collector does it otherwise). */

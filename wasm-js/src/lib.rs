@@ -28,7 +28,10 @@ use alloc::vec::Vec;
 use core::fmt::Write;
 use jwtgate::refresh::RefreshConfig;
 use jwtgate::source::{KeySource, Origin, SourceConfig, Step};
-use jwtgate::{Algorithm, Error, ErrorCode, HostRsa, KeySet, Policy, RsaKey, Verifier};
+use jwtgate::{
+    Algorithm, Error, ErrorCode, HostRsa, KeySet, Policy, Prepared, RsaKey, SignatureCheck,
+    Verifier,
+};
 use wasm_bindgen::prelude::*;
 
 #[cfg(target_arch = "wasm32")]
@@ -155,6 +158,11 @@ impl Core {
     /// Full verification at `now` (seconds). `Some(payload JSON)` or `None`, with
     /// the error kept for [`Core::last_error`].
     pub fn verify(&mut self, token: &str, now: f64) -> Option<String> {
+        self.run(token, now)
+            .map(|verified| verified.payload_json().to_owned())
+    }
+
+    fn run(&mut self, token: &str, now: f64) -> Option<jwtgate::Verified> {
         let Some(v) = &self.verifier else {
             self.last_error = no_keys();
             return None;
@@ -163,8 +171,28 @@ impl Core {
             Some(f) => v.verify_with(token, secs(now), &JsHost(f)),
             None => v.verify(token, secs(now)),
         };
-        match result {
-            Ok(verified) => Some(verified.payload_json().to_owned()),
+        result.map_err(|e| self.last_error = encode(&e)).ok()
+    }
+
+    /// Full verification without returning the payload: for tokens whose payload JS
+    /// already holds (the payload is a function of the token bytes, so only the verdict
+    /// can change, with time or keys). On `false`, see `last_error`.
+    pub fn check(&mut self, token: &str, now: f64) -> bool {
+        self.run(token, now).is_some()
+    }
+
+    /// The first half of a verification whose signature JS checks itself (WebCrypto,
+    /// asynchronously): `None` on failure (see `last_error`), else a [`Pending`] that is
+    /// either done already (a cache hit: [`Pending::done`]) or waits for
+    /// [`Core::finish`].
+    pub fn prepare(&mut self, token: &str, now: f64) -> Option<Pending> {
+        let Some(v) = &self.verifier else {
+            self.last_error = no_keys();
+            return None;
+        };
+        match v.prepare(token, secs(now)) {
+            Ok(Prepared::Cached(hit)) => Some(Pending(State::Done(hit.payload_json().to_owned()))),
+            Ok(Prepared::Signature(check)) => Some(Pending(State::Check(check.into_owned()))),
             Err(e) => {
                 self.last_error = encode(&e);
                 None
@@ -172,23 +200,29 @@ impl Core {
         }
     }
 
-    /// Full verification without returning the payload: for tokens whose payload JS
-    /// already holds (the payload is a function of the token bytes, so only the verdict
-    /// can change, with time or keys). On `false`, see `last_error`.
-    pub fn check(&mut self, token: &str, now: f64) -> bool {
+    /// The second half: `verdict` is JS's check of the pending signature, 1 when a
+    /// candidate verified it, 0 when none did (refused with the code the wasm engine's
+    /// failure gives), 2 when JS could not tell (the wasm engine checks it instead).
+    /// `Some(payload JSON)` or `None` (see `last_error`).
+    pub fn finish(&mut self, pending: Pending, verdict: u32, now: f64) -> Option<String> {
         let Some(v) = &self.verifier else {
             self.last_error = no_keys();
-            return false;
+            return None;
         };
-        let result = match &self.host {
-            Some(f) => v.verify_with(token, secs(now), &JsHost(f)),
-            None => v.verify(token, secs(now)),
+        let check = match pending.0 {
+            State::Done(payload) => return Some(payload),
+            State::Check(check) => check,
         };
-        match result {
-            Ok(_) => true,
+        let holds = match verdict {
+            0 => false,
+            1 => true,
+            _ => check.verify_signature(),
+        };
+        match v.finish(check, holds, secs(now)) {
+            Ok(verified) => Some(verified.payload_json().to_owned()),
             Err(e) => {
                 self.last_error = encode(&e);
-                false
+                None
             }
         }
     }
@@ -217,6 +251,64 @@ impl Core {
     pub fn cache_stats(&self) -> Vec<f64> {
         let (hits, misses) = self.verifier.as_ref().map_or((0, 0), Verifier::cache_stats);
         vec![hits as f64, misses as f64]
+    }
+}
+
+/// A verification between [`Core::prepare`] and [`Core::finish`], owning its token and
+/// the key set it selected from (keys replaced meanwhile do not change its candidates).
+/// WebCrypto's asynchronous `crypto.subtle.verify` (where it beats the wasm engine) runs
+/// between the two halves; the core still parses, selects the keys, checks lengths and
+/// decides everything else. (Node's synchronous check goes through [`HostRsaFn`] inside
+/// one `verify` call instead: one crossing, the bytes passed as views of wasm memory.)
+#[wasm_bindgen]
+pub struct Pending(State);
+
+enum State {
+    Done(String),
+    Check(SignatureCheck<'static>),
+}
+
+#[wasm_bindgen]
+impl Pending {
+    /// `[hash, generation, index...]`: the SHA bits (256/384/512) of an RS* signature,
+    /// 0 for another algorithm (JS leaves it to the wasm engine); the key set's
+    /// generation; each candidate key's index in it (with the generation, a name for
+    /// JS's cache of imported keys). Empty for a cache hit: nothing to check. JS takes
+    /// the signing input from the token itself (the core has checked it has three
+    /// canonical base64url segments: ASCII up to the last dot).
+    pub fn info(&self) -> Vec<f64> {
+        let State::Check(c) = &self.0 else {
+            return Vec::new();
+        };
+        let hash = match c.alg() {
+            Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 => {
+                f64::from(c.alg().hash_bits())
+            }
+            _ => 0.0,
+        };
+        let mut out = vec![hash, c.generation() as f64];
+        out.extend(c.candidates().map(|k| k.index() as f64));
+        out
+    }
+
+    /// The signature, as the core decoded it (JS decoding the base64url again costs more
+    /// than this copy).
+    pub fn signature(&self) -> Vec<u8> {
+        match &self.0 {
+            State::Check(c) => c.signature().to_vec(),
+            State::Done(_) => Vec::new(),
+        }
+    }
+
+    /// The DER SubjectPublicKeyInfo of the candidate at `position` (an RSA key).
+    pub fn spki(&self, position: usize) -> Option<Vec<u8>> {
+        let State::Check(c) = &self.0 else {
+            return None;
+        };
+        c.candidates()
+            .nth(position)
+            .and_then(|k| k.rsa())
+            .map(|r| r.spki_der().to_vec())
     }
 }
 

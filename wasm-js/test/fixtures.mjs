@@ -2,7 +2,7 @@
 // node:crypto (an independent signer). Written once per run to test/.fixtures.json
 // (Deno, Bun, workerd and Chromium read that file; they never sign anything).
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 export const NOW = 1_800_000_000;
 export const ISSUER = 'https://idp.test';
@@ -73,7 +73,36 @@ export function buildFixtures() {
   };
 }
 
+// The shared corpus's token cases that the npm build can run (RS* only: no PS/ES/EdDSA
+// algorithm in the policy or the header, no EC/OKP key in the JWKS), for the runtimes to
+// run through verify and verifyAsync. The Node suite runs the whole corpus itself.
+const RS_ONLY = /^RS(256|384|512)$/;
+export function corpusFixtures() {
+  const corpus = JSON.parse(readFileSync(new URL('../../tests/vectors/corpus.json', import.meta.url), 'utf8'));
+  const headerAlg = (token) => {
+    try {
+      return JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString()).alg;
+    } catch {
+      return undefined;
+    }
+  };
+  const cases = [];
+  for (const c of corpus.cases) {
+    if (c.entry === 'verify_jws') continue;
+    const token = c.token ?? c.token_repeat.prefix + c.token_repeat.unit.repeat(c.token_repeat.count) + c.token_repeat.suffix;
+    const algs = [].concat(corpus.policies[c.policy].algorithms ?? []);
+    const alg = headerAlg(token);
+    if (algs.some((a) => !RS_ONLY.test(a)) || (typeof alg === 'string' && /^(PS|ES|EdDSA|Ed25519)/.test(alg))) continue;
+    if (/"kty"\s*:\s*"(EC|OKP)"/.test(JSON.stringify(corpus.jwks[c.jwks]))) continue;
+    // Huge tokens only test the size cap, which every path applies before anything else.
+    if (token.length > 20000) continue;
+    cases.push({ name: c.name, jwks: c.jwks, policy: c.policy, token, now: c.now, expect: c.expect });
+  }
+  const used = (field) => Object.fromEntries([...new Set(cases.map((c) => c[field]))].map((k) => [k, corpus[`${field === 'jwks' ? 'jwks' : 'policies'}`][k]]));
+  return { cases, jwks: used('jwks'), policies: used('policy') };
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const out = process.argv[2] ?? new URL('./.fixtures.json', import.meta.url);
-  writeFileSync(out, JSON.stringify(buildFixtures()));
+  writeFileSync(out, JSON.stringify({ ...buildFixtures(), corpus: corpusFixtures() }));
 }

@@ -155,5 +155,69 @@ export async function smoke(lib, fx) {
     eq(v.verify(fx.tokens.good, at).header.kid, 'k1', 'sync verify uses the loaded keys');
   });
 
+  // The signature path each runtime's verifyAsync takes (internal counters, never timing):
+  // WebCrypto in workerd and browsers, node:crypto in Node and Bun, the wasm engine in Deno.
+  const paths = Verifier[Symbol.for('jwtgate.paths')];
+  const runtime = globalThis.Deno !== undefined ? 'deno'
+    : globalThis.navigator?.userAgent === 'Cloudflare-Workers' ? 'workerd'
+      : globalThis.Bun !== undefined || globalThis.process?.versions?.node !== undefined ? 'node'
+        : 'browser';
+  const expected = { deno: 'engine', workerd: 'subtle', browser: 'subtle', node: 'host' }[runtime];
+
+  await test(`verifyAsync checks signatures in ${expected === 'subtle' ? 'WebCrypto' : expected === 'host' ? 'node:crypto' : 'the wasm engine'} (${runtime})`, async () => {
+    const v = new Verifier(opts);
+    const before = paths();
+    eq((await v.verifyAsync(fx.tokens.good, at)).header.kid, 'k1', 'good');
+    let code;
+    try {
+      await v.verifyAsync(fx.tokens.forged, at);
+    } catch (e) {
+      code = e.code;
+    }
+    eq(code, 'bad_signature', 'forged');
+    const after = paths();
+    const ran = { host: after.host - before.host, subtle: after.subtle - before.subtle };
+    eq(ran, { host: expected === 'host' ? 2 : 0, subtle: expected === 'subtle' ? 2 : 0 }, 'signature checks by path');
+    // Synchronous verify keeps the wasm engine (or node:crypto where it is synchronous).
+    v.verify(fx.tokens.goodK2, at);
+    eq(paths().subtle, after.subtle, 'verify never uses WebCrypto');
+  });
+
+  await test('the corpus (RS cases) gets the same verdicts through verify and verifyAsync', async () => {
+    const OPTION = {
+      issuers: 'issuer', audiences: 'audience', algorithms: 'algorithms', clock_skew_seconds: 'clockTolerance',
+      require_exp: 'requireExp', max_token_age_seconds: 'maxTokenAge', required_claims: 'requiredClaims',
+      subjects: 'subject', claims: 'claims', max_token_bytes: 'maxTokenBytes', types: 'typ', crit: 'crit',
+    };
+    const { cases, jwks, policies } = fx.corpus;
+    const verifiers = new Map();
+    const wrong = [];
+    const before = paths();
+    for (const c of cases) {
+      const key = `${c.jwks}/${c.policy}`;
+      if (!verifiers.has(key)) {
+        const options = Object.fromEntries(Object.entries(policies[c.policy]).map(([f, v]) => [OPTION[f], v]));
+        verifiers.set(key, new Verifier({ jwks: jwks[c.jwks], ...options }));
+      }
+      const v = verifiers.get(key);
+      const outcome = async (fn) => {
+        try {
+          await fn();
+          return 'ok';
+        } catch (e) {
+          if (!(e instanceof JwtError)) return `not a JwtError: ${e}`;
+          return `${e.code}: ${e.message}`;
+        }
+      };
+      const sync = await outcome(() => v.verify(c.token, { now: c.now }));
+      const viaAsync = await outcome(() => v.verifyAsync(c.token, { now: c.now }));
+      if (sync.split(':')[0] !== c.expect) wrong.push(`${c.name}: verify gave ${sync}, expected ${c.expect}`);
+      if (viaAsync !== sync) wrong.push(`${c.name}: verifyAsync gave ${viaAsync}, verify ${sync}`);
+    }
+    eq(wrong, [], 'verdicts');
+    if (cases.length < 300) throw new Error(`only ${cases.length} corpus cases`);
+    if (expected === 'subtle' && paths().subtle - before.subtle < 100) throw new Error('verifyAsync did not use WebCrypto');
+  });
+
   return results;
 }

@@ -224,7 +224,7 @@ test('mutated tokens and JWKS documents never trap (seeded, 4,000 cases)', () =>
 });
 
 test('in Node the RSA check runs in node:crypto; the core still decides everything else', async () => {
-  const { hostRsa, setHostRsa } = await import('../../js/host.js');
+  const { hostRsa, setHostRsa, paths } = await import('../../js/host.js');
   const calls = [];
   setHostRsa((spki, alg, input, sig, cache, keyId) => {
     calls.push({ alg, spkiBytes: spki.length, inputBytes: input.length, sigBytes: sig.length });
@@ -232,12 +232,16 @@ test('in Node the RSA check runs in node:crypto; the core still decides everythi
   });
   try {
     const v = new Verifier(opts);
+    const before = paths.host;
     assert.equal(v.verify(fx.tokens.good, at).header.kid, 'k1');
     rejects(() => v.verify(fx.tokens.forged, at), 'bad_signature');
     rejects(() => v.verify(fx.tokens.unknownKid, at), 'unknown_kid');
     rejects(() => v.verify(fx.tokens.hs256, at), 'alg_not_allowed');
     assert.equal(calls.length, 2, 'called for the two tokens that reach the signature check only');
+    assert.equal(paths.host - before, 2);
     assert.deepEqual(calls[0], { alg: 256, spkiBytes: 294, inputBytes: fx.tokens.good.lastIndexOf('.'), sigBytes: 256 });
+    assert.equal((await v.verifyAsync(fx.tokens.good, at)).header.kid, 'k1');
+    assert.equal(paths.host - before, 3, 'verifyAsync uses node:crypto too');
   } finally {
     setHostRsa(hostRsa);
   }
@@ -253,6 +257,64 @@ test('a failing native check falls back to the wasm engine', async () => {
   } finally {
     setHostRsa(hostRsa);
   }
+});
+
+test('verifyAsync checks RSA in WebCrypto where a loader registers it, with the same verdicts', async () => {
+  const { hostRsa, setHostRsa, setSubtleRsa, webCryptoRsa, paths } = await import('../../js/host.js');
+  const { webcrypto } = await import('node:crypto');
+  setHostRsa(undefined);
+  setSubtleRsa(webCryptoRsa(webcrypto.subtle));
+  let v;
+  try {
+    v = new Verifier({ ...opts, cacheSize: 10 });
+  } finally {
+    setHostRsa(hostRsa);
+    setSubtleRsa(undefined);
+  }
+  const before = paths.subtle;
+  assert.equal((await v.verifyAsync(fx.tokens.good, at)).header.kid, 'k1');
+  assert.equal(paths.subtle - before, 1);
+  assert.equal((await v.verifyAsync(fx.tokens.good, at)).header.kid, 'k1');
+  assert.equal(paths.subtle - before, 1, 'a cached token is not checked again');
+  for (const [name, want] of Object.entries(fx.expect)) {
+    await assert.rejects(v.verifyAsync(fx.tokens[name], at).then(() => { if (want !== 'ok') throw new Error('accepted'); }, (e) => { throw e; }).then(() => { throw { code: 'ok' }; }), (e) => {
+      assert.equal(e.code, want, name);
+      return true;
+    });
+  }
+  assert.ok(paths.subtle - before >= 2, 'the forged token reached WebCrypto');
+});
+
+test('WebCrypto keys are imported once per key set; a failing WebCrypto leaves the check to the engine', async () => {
+  const { hostRsa, setHostRsa, setSubtleRsa, webCryptoRsa, paths } = await import('../../js/host.js');
+  const { webcrypto } = await import('node:crypto');
+  const real = webCryptoRsa(webcrypto.subtle);
+  let imports = 0;
+  let broken = false;
+  setHostRsa(undefined);
+  setSubtleRsa({
+    importKey: (spki, hash) => {
+      imports++;
+      return broken ? Promise.reject(new Error('no WebCrypto')) : real.importKey(spki, hash);
+    },
+    verify: real.verify,
+  });
+  let v;
+  try {
+    v = new Verifier(opts);
+  } finally {
+    setHostRsa(hostRsa);
+    setSubtleRsa(undefined);
+  }
+  for (let i = 0; i < 3; i++) assert.equal((await v.verifyAsync(fx.tokens.good, at)).header.kid, 'k1');
+  assert.equal(imports, 1);
+  v.setJwks(fx.jwks);
+  broken = true;
+  const before = paths.subtle;
+  assert.equal((await v.verifyAsync(fx.tokens.good, at)).header.kid, 'k1', 'the engine verified it');
+  await assert.rejects(v.verifyAsync(fx.tokens.tampered, at), (e) => e.code === 'bad_signature');
+  assert.equal(imports, 3, 'a new key set is imported again, a failed import retried');
+  assert.equal(paths.subtle - before, 2);
 });
 
 test('native key cache: rotated keys under a reused kid and address are never mixed up', () => {

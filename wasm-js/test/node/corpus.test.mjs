@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { createServer, validateHeaderValue } from 'node:http';
 import { Verifier, JwtError } from 'jwtgate';
 import { Core } from '../../pkg/jwtgate.js';
-import { hostRsa, setHostRsa } from '../../js/host.js';
+import { webcrypto } from 'node:crypto';
+import { hostRsa, setHostRsa, setSubtleRsa, webCryptoRsa, paths } from '../../js/host.js';
 
 const corpus = JSON.parse(readFileSync(new URL('../../../tests/vectors/corpus.json', import.meta.url), 'utf8'));
 
@@ -65,14 +66,27 @@ function tokenOf(c) {
 // runs in node:crypto by default, so every case also runs with the wasm engine.
 const verifiers = new Map();
 const nativeRsa = hostRsa;
+const subtle = webCryptoRsa(webcrypto.subtle);
 function verifierFor(c, engine) {
   const key = `${c.jwks}/${c.policy}/${engine}`;
-  setHostRsa(engine === 'wasm' ? undefined : nativeRsa);
+  setHostRsa(engine === 'node:crypto' ? nativeRsa : undefined);
+  setSubtleRsa(engine === 'subtle' ? subtle : undefined);
   if (!verifiers.has(key)) {
     verifiers.set(key, new Verifier({ jwks: corpus.jwks[c.jwks], ...options(corpus.policies[c.policy]) }));
   }
   setHostRsa(nativeRsa);
+  setSubtleRsa(undefined);
   return verifiers.get(key);
+}
+
+async function verdictAsync(fn) {
+  try {
+    return { code: 'ok', value: await fn() };
+  } catch (e) {
+    assert.ok(e instanceof JwtError, `not a JwtError: ${e}`);
+    assert.ok(e.message.length > 0);
+    return { code: e.code, message: e.message };
+  }
 }
 
 function verdict(fn) {
@@ -85,10 +99,15 @@ function verdict(fn) {
   }
 }
 
-for (const engine of ['node:crypto', 'wasm']) test(`corpus: ${corpus.cases.length} token cases, RSA in ${engine}`, () => {
+// Every path a signature can take: node:crypto (verify), the wasm engine (verify where no
+// native check is registered), WebCrypto (verifyAsync in workerd and browsers). The same
+// codes and messages on each; the counters say which path checked the signatures.
+const messages = new Map();
+for (const engine of ['node:crypto', 'wasm', 'subtle']) test(`corpus: ${corpus.cases.length} token cases, RSA in ${engine}`, async () => {
   assert.ok(nativeRsa, 'Node registers its native RSA check');
   const wrong = [];
   let skipped = 0;
+  const before = { ...paths };
   for (const c of corpus.cases) {
     if (needsMissing(c)) {
       skipped++;
@@ -96,7 +115,11 @@ for (const engine of ['node:crypto', 'wasm']) test(`corpus: ${corpus.cases.lengt
     }
     const v = verifierFor(c, engine);
     const token = tokenOf(c);
-    const got = c.entry === 'verify_jws' ? verdict(() => v.verifyJws(token)) : verdict(() => v.verify(token, { now: c.now }));
+    const got = c.entry === 'verify_jws' ? verdict(() => v.verifyJws(token))
+      : engine === 'subtle' ? await verdictAsync(() => v.verifyAsync(token, { now: c.now }))
+        : verdict(() => v.verify(token, { now: c.now }));
+    if (!messages.has(c.name)) messages.set(c.name, got.message);
+    else if (messages.get(c.name) !== got.message) wrong.push(`${c.name}: message ${got.message} differs from ${messages.get(c.name)}`);
     if (got.code !== c.expect) {
       wrong.push(`${c.name}: expected ${c.expect}, got ${got.code}${got.message ? ` (${got.message})` : ''}`);
       continue;
@@ -111,7 +134,12 @@ for (const engine of ['node:crypto', 'wasm']) test(`corpus: ${corpus.cases.lengt
     }
   }
   assert.deepEqual(wrong, []);
-  console.log(`# ${corpus.cases.length - skipped} token cases run, ${skipped} need ${[...MISSING].join('/')} (not built in)`);
+  const host = paths.host - before.host;
+  const viaSubtle = paths.subtle - before.subtle;
+  if (engine === 'node:crypto') assert.ok(host > 0 && viaSubtle === 0, `host ${host}, subtle ${viaSubtle}`);
+  if (engine === 'wasm') assert.ok(host === 0 && viaSubtle === 0, `host ${host}, subtle ${viaSubtle}`);
+  if (engine === 'subtle') assert.ok(host === 0 && viaSubtle > 0, `host ${host}, subtle ${viaSubtle}`);
+  console.log(`# ${corpus.cases.length - skipped} token cases run, ${skipped} need ${[...MISSING].join('/')} (not built in); signatures: ${host} node:crypto, ${viaSubtle} WebCrypto`);
 });
 
 test(`corpus: ${corpus.jwks_cases.length} JWKS cases`, () => {
