@@ -13,6 +13,7 @@ use crate::ports::{self, Host};
 use crate::respond::Denial;
 use crate::waiters::{Waiter, Waiters};
 use crate::wire::Header;
+use jwtgate::KeySet;
 
 /// Envoy attribute paths (segments separated by NUL): the route's name, and the
 /// `requirement_name` / `disabled` of its `filter_metadata.jwtgate` (Envoy's attribute reader
@@ -343,4 +344,3 @@ pub fn parse_config(bytes: &[u8]) -> Option<Config> {
     Some(cfg)
 }
 
-use jwtgate::KeySet;
