@@ -1,9 +1,11 @@
 //! Host calls whose SDK wrappers would panic (trap the VM) on a status the host may
 //! legitimately return, plus small conveniences. Everything here returns a `Result`.
 
+use crate::config::Url;
+use crate::ports::{Host, SetShared};
 use proxy_wasm::hostcalls;
-use proxy_wasm::types::{LogLevel, MapType};
-use std::time::UNIX_EPOCH;
+use proxy_wasm::types::{LogLevel, MapType, Status};
+use std::time::{Duration, UNIX_EPOCH};
 
 #[link(wasm_import_module = "env")]
 extern "C" {
@@ -72,18 +74,6 @@ pub fn property(path: &[u8]) -> Option<Vec<u8>> {
     // SAFETY: as in `header_map`: the allocation (exactly `size` bytes) is now ours.
     let bytes: Box<[u8]> = unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(data, size)) };
     Some(bytes.into_vec())
-}
-
-/// A string property; `None` when absent, empty or not UTF-8.
-pub fn property_string(path: &[u8]) -> Option<String> {
-    property(path)
-        .and_then(|b| String::from_utf8(b).ok())
-        .filter(|s| !s.is_empty())
-}
-
-/// A bool property (Envoy serializes a bool as one byte); false when absent.
-pub fn property_bool(path: &[u8]) -> bool {
-    property(path).is_some_and(|b| b.first().is_some_and(|v| *v != 0))
 }
 
 /// Sets a one-segment property (Envoy stores it as filter state `wasm.<name>`). The SDK's
@@ -225,4 +215,82 @@ pub fn now_ms() -> u64 {
 pub fn follow_host_log_level() {
     let level = hostcalls::get_log_level().unwrap_or(LogLevel::Info);
     proxy_wasm::set_log_level(level);
+}
+
+/// The proxy-wasm host as the filter's [`Host`].
+pub struct WasmHost;
+
+impl Host for WasmHost {
+    fn now_ms(&self) -> u64 {
+        now_ms()
+    }
+
+    fn get_shared(&self, key: &str) -> Result<(Option<Vec<u8>>, Option<u32>), u32> {
+        hostcalls::get_shared_data(key).map_err(|e| e as u32)
+    }
+
+    fn set_shared(&self, key: &str, value: &[u8], cas: u32) -> Result<(), SetShared> {
+        match hostcalls::set_shared_data(key, Some(value), Some(cas)) {
+            Ok(()) => Ok(()),
+            Err(Status::CasMismatch) => Err(SetShared::CasMismatch),
+            Err(e) => Err(SetShared::Failed(e as u32)),
+        }
+    }
+
+    fn dispatch_get(&self, cluster: &str, url: &Url, timeout_ms: u64) -> Result<u32, u32> {
+        hostcalls::dispatch_http_call(
+            cluster,
+            vec![
+                (":method", "GET"),
+                (":path", &url.path),
+                (":authority", &url.authority),
+                (":scheme", &url.scheme),
+                ("accept", "application/json"),
+            ],
+            None,
+            vec![],
+            Duration::from_millis(timeout_ms),
+        )
+        .map_err(|e| e as u32)
+    }
+
+    fn set_effective_context(&self, ctx: u32) -> bool {
+        hostcalls::set_effective_context(ctx).is_ok()
+    }
+
+    fn resume(&self) -> Result<(), u32> {
+        resume_request()
+    }
+
+    fn send_response(&self, status: u32, headers: &[(&str, &str)], body: &[u8]) -> Result<(), u32> {
+        send_local_response(status, headers, body)
+    }
+
+    fn set_header(&self, name: &str, value: Option<&str>) -> Result<(), u32> {
+        set_request_header(name, value)
+    }
+
+    fn set_property(&self, name: &str, value: &[u8]) -> Result<(), u32> {
+        set_property(name, value)
+    }
+
+    fn property(&self, path: &[u8]) -> Option<Vec<u8>> {
+        property(path)
+    }
+
+    fn set_tick_ms(&self, ms: u64) -> Result<(), u32> {
+        set_tick_period_ms(ms)
+    }
+
+    fn define_counter(&self, name: &str) -> Result<u32, u32> {
+        define_counter(name)
+    }
+
+    fn increment_counter(&self, id: u32, by: i64) -> Result<(), u32> {
+        increment_counter(id, by)
+    }
+
+    fn call_foreign(&self, name: &str, args: &[u8]) -> Result<Vec<u8>, u32> {
+        call_foreign_function(name, args)
+    }
 }

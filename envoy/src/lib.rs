@@ -6,19 +6,32 @@
 //! discovery and `Cache-Control`-driven refresh. See `envoy/README.md` for the
 //! configuration reference.
 //!
-//! The modules below `glue` are plain Rust with no host calls, unit-tested natively;
-//! `glue` (wasm only) translates between them and the proxy-wasm host.
+//! Everything but `glue` and `host` is plain Rust, unit-tested natively: the modules that
+//! need the host (`worker`, `fetch`, `apply`, `metrics`) reach it through the
+//! [`ports::Host`] trait, mocked in the tests. `glue` (wasm only) forwards proxy-wasm
+//! callbacks to a [`worker::Worker`]; `host` implements the trait with the ABI.
 
+pub mod apply;
 pub mod config;
 pub mod extract;
+pub mod fetch;
 pub mod gate;
 pub mod keys;
+pub mod metrics;
 #[cfg(feature = "migrate")]
 pub mod migrate;
 pub mod native;
+pub mod ports;
 pub mod respond;
 pub mod rules;
+pub mod waiters;
 pub mod wire;
+pub mod worker;
+
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod scenarios;
 
 #[cfg(target_arch = "wasm32")]
 mod glue;

@@ -12,7 +12,9 @@
 //! `public_key` is the DER SubjectPublicKeyInfo (faster to import than PEM, which Envoy 1.40
 //! also takes as field 5).
 
-use jwtgate::Algorithm;
+use crate::ports::Host;
+use jwtgate::{Algorithm, HostRsa, RsaKey};
+use std::cell::Cell;
 
 /// Name of the foreign function in Envoy (registered since 1.17).
 pub const FUNCTION: &str = "verify_signature";
@@ -109,6 +111,71 @@ pub fn verdict(result: &[u8]) -> Option<bool> {
         Some(false)
     } else {
         None
+    }
+}
+
+/// Envoy's `verify_signature` as the core's host RSA check. Whether the host has it is
+/// learnt at the first call and kept for the VM's life; any error or odd answer is
+/// "cannot tell", and the core's in-wasm engine decides.
+#[derive(Default)]
+pub struct NativeRsa {
+    /// `None` until the first call; then whether the function exists.
+    available: Cell<Option<bool>>,
+    /// Verdicts the host gave, and calls that gave none (metrics, flushed on the tick).
+    pub verdicts: Cell<u64>,
+    pub no_verdict: Cell<u64>,
+}
+
+/// [`NativeRsa`] bound to a host for the length of one decision.
+pub struct Via<'a, H: Host> {
+    pub rsa: &'a NativeRsa,
+    pub host: &'a H,
+}
+
+impl<H: Host> HostRsa for Via<'_, H> {
+    fn verify(
+        &self,
+        key: &RsaKey<'_>,
+        alg: Algorithm,
+        signing_input: &[u8],
+        signature: &[u8],
+    ) -> Option<bool> {
+        let rsa = self.rsa;
+        if rsa.available.get() == Some(false) {
+            return None;
+        }
+        let args = arguments(alg, key.spki_der(), signature, signing_input);
+        match self.host.call_foreign(FUNCTION, &args) {
+            Ok(result) => {
+                let verdict = verdict(&result);
+                if rsa.available.get().is_none() {
+                    rsa.available.set(Some(true));
+                    log::info!("jwtgate: RSA signatures checked by the host ({FUNCTION})");
+                }
+                let counter = if verdict.is_some() {
+                    &rsa.verdicts
+                } else {
+                    log::debug!("jwtgate: {FUNCTION} gave no verdict; in-wasm RSA decides");
+                    &rsa.no_verdict
+                };
+                counter.set(counter.get().saturating_add(1));
+                verdict
+            }
+            Err(status) => {
+                if rsa.available.get().is_none() {
+                    rsa.available.set(Some(false));
+                    log::info!(
+                        "jwtgate: host has no usable {FUNCTION} (status {status}); RSA runs in wasm"
+                    );
+                } else {
+                    rsa.no_verdict.set(rsa.no_verdict.get().saturating_add(1));
+                    log::debug!(
+                        "jwtgate: {FUNCTION} failed (status {status}); in-wasm RSA decides"
+                    );
+                }
+                None
+            }
+        }
     }
 }
 

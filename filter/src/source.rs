@@ -131,6 +131,20 @@ impl KeySource {
         if !self.schedule.due(now) {
             return None;
         }
+        Some(self.fetch_now(now))
+    }
+
+    /// Starts a fetch now, whatever the schedule says, and forgets any fetch in flight (its
+    /// answer would be taken for this one's: the host must drop it). For hosts that keep
+    /// the schedule elsewhere, e.g. several workers sharing one schedule and a fetch lease.
+    ///
+    /// ```
+    /// use jwtgate::source::{Document, KeySource, Origin};
+    /// let mut src = KeySource::new(Origin::Jwks("https://idp.example/keys".into()), Default::default());
+    /// assert_eq!(src.fetch_now(0).document, Document::Jwks);
+    /// assert!(src.in_flight(0));
+    /// ```
+    pub fn fetch_now(&mut self, now: u64) -> Fetch {
         self.schedule.start(now);
         let fetch = match (&self.origin, &self.jwks_uri) {
             (Origin::Jwks(uri), _) | (Origin::Discovery { .. }, Some(uri)) => Fetch {
@@ -143,7 +157,7 @@ impl KeySource {
             },
         };
         self.pending = Some(fetch.document);
-        Some(fetch)
+        fetch
     }
 
     /// A token named a `kid` the keys lack: the fetch to start, when the cooldown since
@@ -217,6 +231,42 @@ impl KeySource {
         self.schedule.succeeded(fetched_at, cache_control);
         self.set(keys, jwks);
         true
+    }
+
+    /// Installs a JWKS document that another instance of this source fetched (shared
+    /// state between workers), validated exactly as a fetched one; the schedule is left
+    /// alone. `Ok(true)` when the keys changed (the version is bumped); on `Err` the keys
+    /// before stay.
+    ///
+    /// ```
+    /// use jwtgate::source::{KeySource, Origin};
+    /// let mut src = KeySource::new(Origin::Jwks("https://idp.example/keys".into()), Default::default());
+    /// # let jwks = core::str::from_utf8(include_bytes!("../tests/data/rfc7515-a2.jwks.json")).unwrap();
+    /// assert_eq!(src.adopt(jwks), Ok(true));
+    /// assert_eq!(src.adopt(jwks), Ok(false));
+    /// assert!(src.adopt("{}").is_err() && src.version() == 1);
+    /// ```
+    pub fn adopt(&mut self, jwks: &str) -> Result<bool, Error> {
+        if self.document.as_deref() == Some(jwks) {
+            return Ok(false);
+        }
+        let keys = KeySet::from_jwks_with(jwks.as_bytes(), &self.config.limits)?;
+        self.set(keys, jwks);
+        Ok(true)
+    }
+
+    /// The `jwks_uri` the discovery document named, until a failure makes it rediscover.
+    pub fn jwks_uri(&self) -> Option<&str> {
+        self.jwks_uri.as_deref()
+    }
+
+    /// Sets (or forgets) the discovered `jwks_uri`, as learnt by another instance of this
+    /// source, so that the next fetch goes straight to the JWKS. Ignored for a source
+    /// configured with a JWKS URL.
+    pub fn set_jwks_uri(&mut self, uri: Option<String>) {
+        if matches!(self.origin, Origin::Discovery { .. }) {
+            self.jwks_uri = uri;
+        }
     }
 
     /// The installed keys: the last good set, kept through any failure.
@@ -463,6 +513,41 @@ mod tests {
         assert_eq!(s.complete(7, 200, JWKS_B, None), Step::Stale);
         assert_eq!(s.fail(7, "late"), Step::Stale);
         assert_eq!(s.version(), 1);
+    }
+
+    #[test]
+    fn a_shared_schedule_drives_fetches_and_shares_the_jwks_uri_and_keys() {
+        // Worker A discovers; worker B, told the jwks_uri, goes straight to the JWKS.
+        let mut a = discovery_source();
+        assert_eq!(a.fetch_now(0).document, Document::Discovery);
+        a.complete(0, 200, &disco("https://keys.example/jwks"), None);
+        assert_eq!(a.jwks_uri(), Some("https://keys.example/jwks"));
+        let mut b = discovery_source();
+        b.set_jwks_uri(a.jwks_uri().map(String::from));
+        let f = b.fetch_now(0);
+        assert_eq!(
+            (f.uri.as_str(), f.document),
+            ("https://keys.example/jwks", Document::Jwks)
+        );
+        // A failure forgets it; a fetch_now forgets a fetch in flight.
+        assert!(matches!(b.fail(1, "reset"), Step::Failed(_)));
+        assert_eq!(b.jwks_uri(), None);
+        assert_eq!(b.fetch_now(2).document, Document::Discovery);
+        assert_eq!(b.fetch_now(2).document, Document::Discovery);
+        // Keys fetched by A are adopted by B after the same validation.
+        a.complete(0, 200, JWKS_A, None);
+        let text = core::str::from_utf8(JWKS_A).unwrap();
+        assert_eq!(b.adopt(a.document().unwrap()), Ok(true));
+        assert_eq!(b.adopt(text), Ok(false));
+        assert_eq!(
+            b.adopt("{\"keys\":1}").map_err(|e| e.code()),
+            Err(ErrorCode::JwksMalformed)
+        );
+        assert_eq!(b.version(), 1);
+        // A JWKS-URL source has no jwks_uri to set.
+        let mut c = KeySource::new(Origin::Jwks("https://k".into()), config());
+        c.set_jwks_uri(Some("https://elsewhere".into()));
+        assert_eq!(c.fetch_now(0).uri, "https://k");
     }
 
     #[test]
