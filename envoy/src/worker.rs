@@ -343,4 +343,3 @@ pub fn parse_config(bytes: &[u8]) -> Option<Config> {
     }
     Some(cfg)
 }
-
