@@ -172,7 +172,11 @@ audit:
 demo: setup-rust
 	envoy/scripts/demo.sh
 
+# First the per-runtime table (jwtgate against jose, fast-jwt, hono, @tsndr/cloudflare-worker-jwt
+# and bare crypto.subtle.verify in Node, Bun, Deno, workerd and Chromium, a few minutes; writes
+# bench/runtimes/RESULTS.md), then the core, Node and Envoy benchmarks.
 bench: setup-rust
+	bench/runtimes/run.sh
 	$(MAKE) -C bench all
 	wasm-js/scripts/bench.sh
 	envoy/scripts/bench.sh
