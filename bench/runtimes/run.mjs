@@ -264,7 +264,8 @@ signature, \`iss\`, \`aud\` and \`exp\`, except "bare crypto.subtle.verify", the
 alone on inputs decoded in advance (a floor for WebCrypto-based verifiers, not counted as an
 alternative). Cached verifiers (\`cacheSize 1000\`, fast-jwt \`cache: true\`) only run the
 repeated token, ${CACHED_REPEAT} times per batch (a hit is ~1 µs: longer batches keep timer
-granularity and workerd's request time small). fast-jwt needs node:crypto, so it runs in Node, Bun and Deno only.
+granularity and workerd's request time small). fast-jwt needs node:crypto, so it runs in
+Node, Bun and Deno only.
 jwtgate \`verify\` checks RSA in node:crypto in Node and Bun and in its wasm engine elsewhere;
 \`verifyAsync\` uses crypto.subtle in workerd and Chromium, node:crypto in Node and Bun, the
 wasm engine in Deno.
