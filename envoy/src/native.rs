@@ -13,7 +13,7 @@
 //! also takes as field 5).
 
 use crate::ports::Host;
-use jwtgate::{Algorithm, HostRsa, RsaKey};
+use jwtgate::{Algorithm, HostCrypto, HostKey};
 use std::cell::Cell;
 
 /// Name of the foreign function in Envoy (registered since 1.17).
@@ -132,14 +132,18 @@ pub struct Via<'a, H: Host> {
     pub host: &'a H,
 }
 
-impl<H: Host> HostRsa for Via<'_, H> {
+impl<H: Host> HostCrypto for Via<'_, H> {
     fn verify(
         &self,
-        key: &RsaKey<'_>,
+        key: &HostKey<'_>,
         alg: Algorithm,
         signing_input: &[u8],
         signature: &[u8],
     ) -> Option<bool> {
+        // Only RS256/384/512 here: the core's engine checks the others.
+        if !matches!(alg, Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512) {
+            return None;
+        }
         let rsa = self.rsa;
         if rsa.available.get() == Some(false) {
             return None;

@@ -29,7 +29,7 @@ use core::fmt::Write;
 use jwtgate::refresh::RefreshConfig;
 use jwtgate::source::{KeySource, Origin, SourceConfig, Step};
 use jwtgate::{
-    Algorithm, Error, ErrorCode, HostRsa, KeySet, Policy, Prepared, RsaKey, SignatureCheck,
+    Algorithm, Error, ErrorCode, HostCrypto, HostKey, KeySet, Policy, Prepared, SignatureCheck,
     Verifier,
 };
 use wasm_bindgen::prelude::*;
@@ -333,15 +333,18 @@ extern "C" {
 
 struct JsHost<'a>(&'a HostRsaFn);
 
-impl HostRsa for JsHost<'_> {
+impl HostCrypto for JsHost<'_> {
     fn verify(
         &self,
-        key: &RsaKey<'_>,
+        key: &HostKey<'_>,
         alg: Algorithm,
         signing_input: &[u8],
         signature: &[u8],
     ) -> Option<bool> {
-        // The core asks only about RS256/384/512; JS picks SHA-256/384/512 by the bits.
+        if !matches!(alg, Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512) {
+            return None;
+        }
+        // JS picks SHA-256/384/512 by the bits.
         let alg = u32::from(alg.hash_bits());
         let spki = key.spki_der();
         // The address is stable while the key set lives; JS checks the bytes anyway.
