@@ -91,8 +91,8 @@ pub struct Core {
     cache_size: usize,
     verifier: Option<Verifier>,
     /// The runtime's own signature check, when it has a fast synchronous one (see
-    /// [`HostRsaFn`]), and the algorithms it takes (bit `alg_code`).
-    host: Option<HostRsaFn>,
+    /// [`HostCryptoFn`]), and the algorithms it takes (bit `alg_code`).
+    host: Option<HostCryptoFn>,
     host_algs: u32,
     /// The encoded last failure of `verify`/`verify_jws` (see [`encode`]).
     last_error: String,
@@ -143,7 +143,7 @@ impl Core {
     /// `crypto.verify` beat the wasm engine) for the algorithms whose bit (`1 << code`, see
     /// [`alg_code`]) `algs` sets; `undefined` goes back to the engine. The core still
     /// parses, selects the key, checks lengths and encodings and decides everything else.
-    pub fn set_host(&mut self, f: Option<HostRsaFn>, algs: u32) {
+    pub fn set_host(&mut self, f: Option<HostCryptoFn>, algs: u32) {
         self.host = f;
         self.host_algs = algs;
     }
@@ -263,7 +263,7 @@ impl Core {
 /// the key set it selected from (keys replaced meanwhile do not change its candidates).
 /// WebCrypto's asynchronous `crypto.subtle.verify` (where it beats the wasm engine) runs
 /// between the two halves; the core still parses, selects the keys, checks lengths and
-/// decides everything else. (Node's synchronous check goes through [`HostRsaFn`] inside
+/// decides everything else. (Node's synchronous check goes through [`HostCryptoFn`] inside
 /// one `verify` call instead: one crossing, the bytes passed as views of wasm memory.)
 #[wasm_bindgen]
 pub struct Pending(State);
@@ -320,11 +320,11 @@ extern "C" {
     /// A JS function `(keyId, alg, spki, signingInput, signature) => 0 | 1 | 2`: invalid,
     /// valid, or "cannot tell" (the core's engine then decides). `alg` is [`alg_code`];
     /// `keyId` names the key within one key set (cache hint; the SPKI bytes are the truth).
-    pub type HostRsaFn;
+    pub type HostCryptoFn;
 
     #[wasm_bindgen(method, js_name = call)]
     fn call_host(
-        this: &HostRsaFn,
+        this: &HostCryptoFn,
         this_arg: &JsValue,
         key_id: u32,
         alg: u32,
@@ -350,7 +350,7 @@ fn alg_code(alg: Algorithm) -> u32 {
 }
 
 /// The JS check and the algorithms it takes (bit `alg_code`).
-struct JsHost<'a>(&'a HostRsaFn, u32);
+struct JsHost<'a>(&'a HostCryptoFn, u32);
 
 impl HostCrypto for JsHost<'_> {
     fn verify(
