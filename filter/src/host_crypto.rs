@@ -4,24 +4,10 @@
 //! the key, checks the signature's length and encoding, and decides everything else; the
 //! host only answers "does this signature verify with this key".
 //!
-//! The host is asked for every algorithm (RS*, PS*, ES256, ES384, EdDSA) and returns `None`
-//! for what it cannot do: the core's own engine then decides. Before asking, the core
-//! refuses every signature on whose validity two correct libraries could disagree, so that
-//! a verdict never depends on which path checked it:
-//!
-//! - every signature has exactly the key's length (RSA: the modulus length; ES256: 64
-//!   bytes, ES384: 96, raw `r || s`; Ed25519: 64), checked at key selection;
-//! - ECDSA: `r` and `s` in `[1, n-1]` (some libraries reduce or reject differently
-//!   outside it; high `s` is accepted everywhere, as RFC 7518 allows);
-//! - Ed25519: `S` canonical (`S < L`) and `R` not one of the eight points of small order
-//!   (the core's `verify_strict` refuses them, OpenSSL and BoringSSL do not); keys of small
-//!   order or with a non-canonical encoding never load. What remains is the cofactorless
-//!   equation compared on the encoding of `R`, which the core and those libraries share;
-//! - RSA: a signature not below the modulus verifies nowhere; PSS uses MGF1 with the
-//!   algorithm's hash and a salt as long as the hash (the host must ask for exactly that).
+//! What the core checks before asking, so that no verdict depends on the path: see
+//! [`HostCrypto`].
 
 use crate::policy::Algorithm;
-
 use alloc::vec::Vec;
 
 /// The type (and curve) of a [`HostKey`].
@@ -109,6 +95,28 @@ impl<'a> HostKey<'a> {
 
 /// A host-side signature check, used through [`Verifier::verify_with`](crate::Verifier::verify_with)
 /// and [`SignatureCheck::verify_signature_with`](crate::SignatureCheck::verify_signature_with).
+///
+/// The host is asked for every algorithm (RS*, PS*, ES256, ES384, EdDSA) and returns `None`
+/// for what it cannot do: the core's own engine then decides. Before asking, the core
+/// refuses every signature on whose validity two correct libraries could disagree, so that
+/// a verdict never depends on which path checked it:
+///
+/// - every signature has exactly the key's length (RSA: the modulus length; ES256: 64
+///   bytes, ES384: 96, raw `r || s`; Ed25519: 64), checked at key selection;
+/// - ECDSA: `r` and `s` in `[1, n-1]` (some libraries reduce or reject differently
+///   outside it; high `s` is accepted everywhere, as RFC 7518 allows);
+/// - Ed25519: `S` canonical (`S < L`) and `R` not one of the eight points of small order
+///   (the core's `verify_strict` refuses them, OpenSSL and BoringSSL do not); keys of small
+///   order or with a non-canonical encoding never load. What remains is the cofactorless
+///   equation compared on the encoding of `R`, which the core and those libraries share;
+/// - RSA: a signature not below the modulus verifies nowhere; PSS uses MGF1 with the
+///   algorithm's hash and a salt as long as the hash (the host must ask for exactly that).
+///
+/// The hosts in this repository: Node and Bun (`node:crypto`) check every algorithm;
+/// WebCrypto (`verifyAsync` in workerd, browsers, Vercel Edge) every algorithm, Ed25519
+/// where the runtime has it; Envoy's `verify_signature` RS* and ES256/ES384 (the signature
+/// converted by [`ecdsa_der`]), while PS* and EdDSA stay in the core there (the function sets
+/// no PSS padding and hashes the input itself).
 ///
 /// ```
 /// use jwtgate::{Algorithm, HostCrypto, HostKey};
