@@ -7,7 +7,7 @@ use crate::extract::{self, ExtractError, Found};
 use crate::respond::Denial;
 use crate::rules::{self, Decision, Status};
 use crate::wire::Header;
-use jwtgate::{ErrorCode, HostRsa, KeySet, Verified, Verifier};
+use jwtgate::{ErrorCode, HostCrypto, KeySet, Verified, Verifier};
 
 /// What the host knows of the request's route.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -114,7 +114,7 @@ impl Gate {
         route: &Route,
         now: u64,
         may_wait: bool,
-        rsa: &dyn HostRsa,
+        rsa: &dyn HostCrypto,
     ) -> Outcome {
         if self.config.bypass_cors_preflight && is_cors_preflight(headers) {
             return Outcome::Allow(Vec::new());
@@ -191,7 +191,7 @@ impl Gate {
         headers: &[impl Header],
         now: u64,
         may_wait: bool,
-        rsa: &dyn HostRsa,
+        rsa: &dyn HostCrypto,
     ) -> Verdict {
         let Some(p) = self.config.providers.get(i) else {
             return (Status::Missing, None, None);
@@ -259,7 +259,7 @@ impl Gate {
         v: &Verifier,
         token: &str,
         now: u64,
-        rsa: &dyn HostRsa,
+        rsa: &dyn HostCrypto,
     ) -> Result<Verified, jwtgate::Error> {
         if self.config.native_rsa {
             v.verify_with(token, now, rsa)
@@ -280,13 +280,13 @@ fn is_cors_preflight(headers: &[impl Header]) -> bool {
 mod tests {
     use super::*;
     use crate::config::{self, Config};
-    use jwtgate::{Algorithm, RsaKey};
+    use jwtgate::{Algorithm, HostKey};
     use std::cell::RefCell;
 
     /// A host without native RSA.
     struct NoNative;
-    impl HostRsa for NoNative {
-        fn verify(&self, _: &RsaKey<'_>, _: Algorithm, _: &[u8], _: &[u8]) -> Option<bool> {
+    impl HostCrypto for NoNative {
+        fn verify(&self, _: &HostKey<'_>, _: Algorithm, _: &[u8], _: &[u8]) -> Option<bool> {
             None
         }
     }
@@ -299,10 +299,10 @@ mod tests {
         verdict: Option<bool>,
         calls: RefCell<Vec<Call>>,
     }
-    impl HostRsa for Fixed {
+    impl HostCrypto for Fixed {
         fn verify(
             &self,
-            key: &RsaKey<'_>,
+            key: &HostKey<'_>,
             alg: Algorithm,
             input: &[u8],
             sig: &[u8],
@@ -354,7 +354,7 @@ mod tests {
             h: &[(String, String)],
             now: u64,
             wait: bool,
-            rsa: &dyn HostRsa,
+            rsa: &dyn HostCrypto,
         ) -> Outcome {
             self.check(h, &Route::default(), now, wait, rsa)
         }

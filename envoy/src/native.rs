@@ -11,9 +11,14 @@
 //!
 //! `public_key` is the DER SubjectPublicKeyInfo (faster to import than PEM, which Envoy 1.40
 //! also takes as field 5).
+//!
+//! RS256/384/512 (PKCS#1 v1.5, the `EVP_PKEY` default for an RSA key) and ES256/ES384 (an EC
+//! SPKI; `EVP_DigestVerify` takes the ECDSA signature as DER, converted from JWS's `r || s`
+//! by [`jwtgate::ecdsa_der`]) go to the host. PS* cannot (the function sets no PSS
+//! padding) nor can EdDSA (Ed25519 takes no separate digest): the core's engine checks them.
 
 use crate::ports::Host;
-use jwtgate::{Algorithm, HostRsa, RsaKey};
+use jwtgate::{ecdsa_der, Algorithm, HostCrypto, HostKey};
 use std::cell::Cell;
 
 /// Name of the foreign function in Envoy (registered since 1.17).
@@ -23,6 +28,17 @@ pub const FUNCTION: &str = "verify_signature";
 /// initialised fine): the only failure that is a verdict on the signature.
 const VERIFY_FAILED: &str = "Failed to verify digest";
 
+/// What the host is asked for `alg`: the signature in the form `EVP_DigestVerify` takes
+/// (DER for ECDSA), or `None` for the algorithms it cannot check.
+pub fn host_signature(alg: Algorithm, signature: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
+    use std::borrow::Cow;
+    match alg {
+        Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 => Some(Cow::Borrowed(signature)),
+        Algorithm::ES256 | Algorithm::ES384 => ecdsa_der(signature).map(Cow::Owned),
+        _ => None,
+    }
+}
+
 /// The protobuf `VerifySignatureArguments` for one check.
 pub fn arguments(
     alg: Algorithm,
@@ -30,7 +46,7 @@ pub fn arguments(
     signature: &[u8],
     signing_input: &[u8],
 ) -> Vec<u8> {
-    // The core asks the host only about RS256/384/512 (PKCS#1 v1.5); the hash names the rest.
+    // RS* and ES* only (see `host_signature`); the key type picks PKCS#1 or ECDSA.
     let hash: &[u8] = match alg.hash_bits() {
         256 => b"sha256",
         384 => b"sha384",
@@ -114,7 +130,7 @@ pub fn verdict(result: &[u8]) -> Option<bool> {
     }
 }
 
-/// Envoy's `verify_signature` as the core's host RSA check. Whether the host has it is
+/// Envoy's `verify_signature` as the core's host check (RS*, ES256, ES384). Whether the host has it is
 /// learnt at the first call and kept for the VM's life; any error or odd answer is
 /// "cannot tell", and the core's in-wasm engine decides.
 #[derive(Default)]
@@ -132,10 +148,10 @@ pub struct Via<'a, H: Host> {
     pub host: &'a H,
 }
 
-impl<H: Host> HostRsa for Via<'_, H> {
+impl<H: Host> HostCrypto for Via<'_, H> {
     fn verify(
         &self,
-        key: &RsaKey<'_>,
+        key: &HostKey<'_>,
         alg: Algorithm,
         signing_input: &[u8],
         signature: &[u8],
@@ -144,18 +160,19 @@ impl<H: Host> HostRsa for Via<'_, H> {
         if rsa.available.get() == Some(false) {
             return None;
         }
-        let args = arguments(alg, key.spki_der(), signature, signing_input);
+        let signature = host_signature(alg, signature)?;
+        let args = arguments(alg, key.spki_der(), &signature, signing_input);
         match self.host.call_foreign(FUNCTION, &args) {
             Ok(result) => {
                 let verdict = verdict(&result);
                 if rsa.available.get().is_none() {
                     rsa.available.set(Some(true));
-                    log::info!("jwtgate: RSA signatures checked by the host ({FUNCTION})");
+                    log::info!("jwtgate: RS*/ES* signatures checked by the host ({FUNCTION})");
                 }
                 let counter = if verdict.is_some() {
                     &rsa.verdicts
                 } else {
-                    log::debug!("jwtgate: {FUNCTION} gave no verdict; in-wasm RSA decides");
+                    log::debug!("jwtgate: {FUNCTION} gave no verdict; the in-wasm engine decides");
                     &rsa.no_verdict
                 };
                 counter.set(counter.get().saturating_add(1));
@@ -165,12 +182,12 @@ impl<H: Host> HostRsa for Via<'_, H> {
                 if rsa.available.get().is_none() {
                     rsa.available.set(Some(false));
                     log::info!(
-                        "jwtgate: host has no usable {FUNCTION} (status {status}); RSA runs in wasm"
+                        "jwtgate: host has no usable {FUNCTION} (status {status}); signatures checked in wasm"
                     );
                 } else {
                     rsa.no_verdict.set(rsa.no_verdict.get().saturating_add(1));
                     log::debug!(
-                        "jwtgate: {FUNCTION} failed (status {status}); in-wasm RSA decides"
+                        "jwtgate: {FUNCTION} failed (status {status}); the in-wasm engine decides"
                     );
                 }
                 None
@@ -192,6 +209,32 @@ mod tests {
         assert_eq!(&a[11..14], &[0x1a, 0xc8, 0x01]);
         assert_eq!(&a[214..], b"\x22\x02in");
         assert!(arguments(Algorithm::RS512, b"", b"", b"").starts_with(b"\x0a\x06sha512"));
+    }
+
+    /// ES256/ES384 go with DER signatures and the EC SPKI; PS* and EdDSA never go.
+    #[test]
+    fn which_algorithms_go_to_the_host() {
+        let mut p1363 = [0x11u8; 64];
+        p1363[32] = 0x80; // s has its top bit set: DER adds a zero byte
+        let der = host_signature(Algorithm::ES256, &p1363).unwrap();
+        assert_eq!(&der[..], &jwtgate::ecdsa_der(&p1363).unwrap()[..]);
+        assert_eq!(&der[..4], &[0x30, 0x45, 0x02, 0x20]);
+        assert_eq!(&der[36..39], &[0x02, 0x21, 0x00]);
+        let a = arguments(Algorithm::ES256, b"EC", &der, b"in");
+        assert!(a.starts_with(b"\x0a\x06sha256\x12\x02EC\x1a\x47\x30\x45"));
+        assert!(arguments(Algorithm::ES384, b"", b"", b"").starts_with(b"\x0a\x06sha384"));
+        assert_eq!(
+            &host_signature(Algorithm::RS256, b"sig").unwrap()[..],
+            b"sig"
+        );
+        for alg in [
+            Algorithm::PS256,
+            Algorithm::PS512,
+            Algorithm::EdDSA,
+            Algorithm::Ed25519,
+        ] {
+            assert!(host_signature(alg, &p1363).is_none(), "{alg:?}");
+        }
     }
 
     #[test]

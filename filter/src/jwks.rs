@@ -2,7 +2,7 @@
 
 use crate::b64;
 use crate::error::{err, excerpt, Error};
-use crate::host_rsa::{spki_der, RsaKey};
+use crate::host_crypto::{spki_der, HostKey, KeyKind};
 use crate::json;
 use crate::policy::{Algorithm, Family};
 use crate::rsa::{self, KeyRejection};
@@ -112,6 +112,9 @@ pub(crate) struct Key {
     pub(crate) kid: Option<String>,
     pub(crate) alg: Option<Algorithm>,
     pub(crate) material: Material,
+    /// DER SubjectPublicKeyInfo, for hosts that check signatures natively (EC and OKP
+    /// keys end with their raw coordinates, read back from here).
+    spki: Vec<u8>,
 }
 
 /// The verifying key itself, by type and curve.
@@ -131,22 +134,42 @@ pub(crate) struct RsaMaterial {
     pub(crate) rsa: rsa::PublicKey,
     n: Vec<u8>,
     e: Vec<u8>,
-    /// DER SubjectPublicKeyInfo, for hosts that check signatures natively.
-    spki: Vec<u8>,
 }
 
 impl Key {
-    /// The RSA key in the forms a host's crypto library takes (None for other key types).
-    pub(crate) fn host_view(&self) -> Option<RsaKey<'_>> {
-        match &self.material {
-            Material::Rsa(r) => Some(RsaKey {
-                kid: self.kid.as_deref(),
-                n: &r.n,
-                e: &r.e,
-                spki: &r.spki,
-            }),
-            #[allow(unreachable_patterns)]
-            _ => None,
+    /// The key in the forms a host's crypto library takes.
+    #[cfg_attr(
+        not(any(feature = "es256", feature = "es384", feature = "eddsa")),
+        allow(unused_variables)
+    )]
+    pub(crate) fn host_view(&self) -> HostKey<'_> {
+        let spki = self.spki.as_slice();
+        // EC: the SPKI ends with x || y; Ed25519: with x.
+        let tail = |len: usize| {
+            spki.get(spki.len().saturating_sub(len)..)
+                .unwrap_or_default()
+        };
+        let (kind, a, b) = match &self.material {
+            Material::Rsa(r) => (KeyKind::Rsa, r.n.as_slice(), r.e.as_slice()),
+            #[cfg(feature = "es256")]
+            Material::P256(_) => {
+                let (x, y) = tail(64).split_at(32.min(tail(64).len()));
+                (KeyKind::P256, x, y)
+            }
+            #[cfg(feature = "es384")]
+            Material::P384(_) => {
+                let (x, y) = tail(96).split_at(48.min(tail(96).len()));
+                (KeyKind::P384, x, y)
+            }
+            #[cfg(feature = "eddsa")]
+            Material::Ed25519(_) => (KeyKind::Ed25519, tail(32), &[][..]),
+        };
+        HostKey {
+            kid: self.kid.as_deref(),
+            kind,
+            a,
+            b,
+            spki,
         }
     }
 
@@ -384,6 +407,7 @@ fn load(entry: &Value) -> Result<Key, Skip> {
         "OKP" => okp_material(jwk)?,
         _ => Material::Rsa(rsa_material(jwk)?),
     };
+    let spki = host_spki(jwk, &material);
     if let Some(a) = alg {
         if !material.allows(a.family()) {
             return Err((
@@ -392,7 +416,12 @@ fn load(entry: &Value) -> Result<Key, Skip> {
             ));
         }
     }
-    Ok(Key { kid, alg, material })
+    Ok(Key {
+        kid,
+        alg,
+        material,
+        spki,
+    })
 }
 
 /// A JWK member read as an optional string (wrong types refused).
@@ -436,8 +465,26 @@ fn rsa_material(jwk: &Jwk) -> Result<RsaMaterial, Skip> {
             "e must be odd, at least 3, below n and at most 32 bits",
         ),
     })?;
-    let spki = spki_der(&n, &e);
-    Ok(RsaMaterial { rsa, n, e, spki })
+    Ok(RsaMaterial { rsa, n, e })
+}
+
+/// The key's DER SubjectPublicKeyInfo, built once at load for hosts with native crypto.
+/// EC and OKP coordinates are read again from the JWK the loader has just accepted.
+#[cfg_attr(
+    not(any(feature = "es256", feature = "es384", feature = "eddsa")),
+    allow(unused_variables)
+)]
+fn host_spki(jwk: &Jwk, material: &Material) -> Vec<u8> {
+    let raw = |name: &str, len: usize| coordinate(jwk, name, len).unwrap_or_default();
+    match material {
+        Material::Rsa(r) => spki_der(&r.n, &r.e),
+        #[cfg(feature = "es256")]
+        Material::P256(_) => crate::host_crypto::ec_spki_der(false, &raw("x", 32), &raw("y", 32)),
+        #[cfg(feature = "es384")]
+        Material::P384(_) => crate::host_crypto::ec_spki_der(true, &raw("x", 48), &raw("y", 48)),
+        #[cfg(feature = "eddsa")]
+        Material::Ed25519(_) => crate::host_crypto::ed25519_spki_der(&raw("x", 32)),
+    }
 }
 
 /// A coordinate member: present, canonical base64url, exactly `len` bytes (RFC 7518

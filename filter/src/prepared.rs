@@ -7,9 +7,10 @@
 //! a verdict cannot depend on who checked the signature.
 
 use crate::error::{err, excerpt, Error};
-use crate::host_rsa::{HostRsa, RsaKey};
+use crate::host_crypto::{well_formed, HostCrypto, HostKey, KeyKind};
 use crate::jwks::{Key, KeySet, Material};
 use crate::policy::{Algorithm, Family};
+
 use crate::token::{Compact, Header};
 use crate::verified::Verified;
 use crate::verify::{hash_into, signature_holds, MAX_CANDIDATES};
@@ -90,9 +91,14 @@ impl<'a> Candidate<'a> {
         self.key.kid.as_deref()
     }
 
-    /// The RSA key in the forms a host's crypto library takes (None for other key types).
-    pub fn rsa(&self) -> Option<RsaKey<'a>> {
+    /// The key in the forms a host's crypto library takes.
+    pub fn key(&self) -> HostKey<'a> {
         self.key.host_view()
+    }
+
+    /// The key when it is an RSA key (None for other key types).
+    pub fn rsa(&self) -> Option<HostKey<'a>> {
+        Some(self.key.host_view()).filter(|k| k.kind() == KeyKind::Rsa)
     }
 }
 
@@ -180,37 +186,45 @@ impl<'t> SignatureCheck<'t> {
             })
     }
 
+    /// Whether the signature passes the encoding checks on which two correct libraries
+    /// could disagree (ECDSA `r` and `s` in `[1, n-1]`; Ed25519 `S < L` and `R` not of
+    /// small order; see [`HostCrypto`]). When `false` the signature holds on no path:
+    /// a host checking it asynchronously must not be asked, and the verdict is `false`.
+    pub fn well_formed(&self) -> bool {
+        well_formed(self.header.alg, &self.signature)
+    }
+
     /// The signature checked by the core's own engine.
     pub fn verify_signature(&self) -> bool {
         self.holds(None)
     }
 
-    /// The signature checked by `host` for RS256/384/512 (the core's engine when it
-    /// returns `None`, and for every other algorithm).
-    pub fn verify_signature_with(&self, host: &dyn HostRsa) -> bool {
+    /// The signature checked by `host` (the core's engine for each key it returns `None`
+    /// for), after the core's own encoding checks ([`SignatureCheck::well_formed`]).
+    pub fn verify_signature_with(&self, host: &dyn HostCrypto) -> bool {
         self.holds(Some(host))
     }
 
     // One copy for both entries (the wasm module's size budget).
     #[inline(never)]
-    fn holds(&self, host: Option<&dyn HostRsa>) -> bool {
+    fn holds(&self, host: Option<&dyn HostCrypto>) -> bool {
         let alg = self.header.alg;
         let input = self.signing_input();
+        // Refused on every path alike; the host never sees such a signature.
+        if !self.well_formed() {
+            return false;
+        }
         // Hashed only when the core's engine runs: a host check hashes the input itself.
         let mut digest = [0u8; 64];
         let mut hashed = None;
         for c in self.candidates() {
-            // The host seam is RSA PKCS#1 v1.5 only; PSS and the curves always run here.
-            if alg.family() == Family::Pkcs1 {
-                if let Some(verdict) = host.and_then(|h| {
-                    let view = c.key.host_view()?;
-                    h.verify(&view, alg, input, &self.signature)
-                }) {
-                    if verdict {
-                        return true;
-                    }
-                    continue;
+            if let Some(verdict) =
+                host.and_then(|h| h.verify(&c.key.host_view(), alg, input, &self.signature))
+            {
+                if verdict {
+                    return true;
                 }
+                continue;
             }
             let (hash, len) = *hashed.get_or_insert_with(|| hash_into(alg, input, &mut digest));
             let digest = digest.get(..len).unwrap_or_default();

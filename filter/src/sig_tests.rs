@@ -167,20 +167,25 @@ fn curve_key_rules() {
     );
 }
 
-/// The host seam answers for RS* only: a host that says yes to everything does not make
-/// a forged PS256, ES256 or EdDSA token verify, and still decides an RS256 one.
+/// The host seam is asked for every algorithm, but only after the core's pre-checks: a
+/// host that says yes to everything decides well-formed signatures, and never sees an
+/// ECDSA r or s out of range or an Ed25519 S ≥ L or small-order R.
 #[test]
-fn host_seam_is_pkcs1_only() {
-    use crate::{HostRsa, Policy, RsaKey, Verifier};
+fn host_seam_sees_only_well_formed_signatures() {
+    use crate::{HostCrypto, HostKey, KeyKind, Policy, Verifier};
     use rsa::pkcs8::DecodePrivateKey;
     use rsa::traits::PublicKeyParts;
-    struct YesToAll;
-    impl HostRsa for YesToAll {
-        fn verify(&self, _: &RsaKey<'_>, alg: Algorithm, _: &[u8], _: &[u8]) -> Option<bool> {
-            assert!(matches!(
-                alg,
-                Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512
-            ));
+    use std::cell::Cell;
+    struct YesToAll(Cell<usize>);
+    impl HostCrypto for YesToAll {
+        fn verify(&self, key: &HostKey<'_>, alg: Algorithm, _: &[u8], _: &[u8]) -> Option<bool> {
+            let kind = match alg {
+                Algorithm::ES256 => KeyKind::P256,
+                Algorithm::EdDSA => KeyKind::Ed25519,
+                _ => KeyKind::Rsa,
+            };
+            assert_eq!(key.kind(), kind);
+            self.0.set(self.0.get() + 1);
             Some(true)
         }
     }
@@ -194,20 +199,42 @@ fn host_seam_is_pkcs1_only() {
         KeySet::from_jwks(jwks.as_bytes()).unwrap(),
         Policy::new().algorithms(&Algorithm::ALL).require_exp(false),
     );
-    let token = |alg: &str, kid: &str, sig_len: usize| {
+    let token = |alg: &str, kid: &str, sig: &[u8]| {
         let h = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"{alg}","kid":"{kid}"}}"#));
         let p = URL_SAFE_NO_PAD.encode("{}");
-        format!("{h}.{p}.{}", URL_SAFE_NO_PAD.encode(vec![0x11u8; sig_len]))
+        format!("{h}.{p}.{}", URL_SAFE_NO_PAD.encode(sig))
     };
-    for (alg, kid, len) in [("PS256", "r", 256), ("ES256", "e", 64), ("EdDSA", "o", 64)] {
-        let e = v
-            .verify_with(&token(alg, kid, len), 0, &YesToAll)
-            .unwrap_err();
+    let host = YesToAll(Cell::new(0));
+    let mut ed = [0x11u8; 64];
+    ed[63] = 0x0f; // S < L
+    for (alg, kid, sig) in [
+        ("RS256", "r", vec![0x11u8; 256]),
+        ("PS256", "r", vec![0x11; 256]),
+        ("ES256", "e", vec![0x11; 64]),
+        ("EdDSA", "o", ed.to_vec()),
+    ] {
+        assert!(
+            v.verify_with(&token(alg, kid, &sig), 0, &host).is_ok(),
+            "{alg}"
+        );
+    }
+    assert_eq!(host.0.get(), 4);
+    let mut r_zero = [0x11u8; 64];
+    r_zero[..32].fill(0);
+    let mut s_is_n = [0x11u8; 64];
+    s_is_n[32..].copy_from_slice(&crate::host_crypto::P256_N);
+    let mut small_r = [0u8; 64];
+    small_r[0] = 1; // R = the identity, S = 0
+    for (alg, kid, sig) in [
+        ("ES256", "e", &r_zero[..]),
+        ("ES256", "e", &s_is_n[..]),
+        ("EdDSA", "o", &[0x11u8; 64][..]),
+        ("EdDSA", "o", &small_r[..]),
+    ] {
+        let e = v.verify_with(&token(alg, kid, sig), 0, &host).unwrap_err();
         assert_eq!(e.code(), crate::ErrorCode::BadSignature, "{alg}");
     }
-    assert!(v
-        .verify_with(&token("RS256", "r", 256), 0, &YesToAll)
-        .is_ok());
+    assert_eq!(host.0.get(), 4, "the host saw none of the malformed ones");
 }
 
 /// RFC 7520 §4.2: the RFC's PS384 JWS (randomised salt) over its text payload.

@@ -4,7 +4,7 @@ use crate::b64;
 use crate::cache::TokenCache;
 use crate::claims::{lookup, Claims};
 use crate::error::{err, excerpt, Error};
-use crate::host_rsa::HostRsa;
+use crate::host_crypto::HostCrypto as HostRsa;
 use crate::json;
 use crate::jwks::{KeySet, Material};
 use crate::policy::{Algorithm, Family, Policy};
@@ -159,7 +159,7 @@ impl Verifier {
         self.verify_inner(token, now, None)
     }
 
-    /// Like [`Verifier::verify`], but the host checks the RSA signature of the key the
+    /// Like [`Verifier::verify`], but the host checks the signature with the keys the
     /// core selected (falling back to the core's engine when the host returns `None`).
     pub fn verify_with(
         &self,

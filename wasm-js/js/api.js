@@ -7,7 +7,14 @@ import {
   Core, Source, bearer_token, forbidden_codes, host_error, www_authenticate, policy_fields, parse_millis,
   parse_seconds,
 } from '../pkg/jwtgate.js';
-import { hostRsa, subtleRsa, paths } from './host.js';
+import { hostCrypto, subtleCrypto, paths } from './host.js';
+
+// The algorithms (bit = code, see js/host.js ALGS) the synchronous host check takes:
+// all of them (node:crypto and Bun's BoringSSL verify each faster than the engine).
+const HOST_ALGS = 0x1ff;
+// Algorithm codes (+1) this runtime's WebCrypto rejected as not supported: found once,
+// then those signatures go to the wasm engine without asking.
+const subtleLacks = new Set();
 
 let forbiddenCodes;
 
@@ -303,7 +310,7 @@ export class Verifier {
     } catch (e) {
       throw coreError(e);
     }
-    if (this.#hostRsa !== undefined) this.#core.set_host_rsa(this.#hostCheck());
+    if (this.#hostRsa !== undefined) this.#core.set_host(this.#hostCheck(), HOST_ALGS);
     if (cacheSize > 0) {
       this.#results = new Map();
       this.#resultsMax = cacheSize;
@@ -312,13 +319,13 @@ export class Verifier {
     else if (jwks !== undefined) this.setJwks(jwks);
   }
 
-  // Keys imported by WebCrypto (promises of CryptoKeys), named by key index and hash for
-  // one key-set generation and emptied when the generation changes. The SPKI comes from
-  // the core's key set.
+  // Keys imported by WebCrypto (promises of CryptoKeys), named by key index and algorithm
+  // for one key-set generation and emptied when the generation changes. The SPKI comes
+  // from the core's key set.
   #hostKeys = new Map();
   // The runtime's checks as the loader registered them when this verifier was made.
-  #hostRsa = hostRsa;
-  #subtleRsa = hostRsa === undefined ? subtleRsa : undefined;
+  #hostRsa = hostCrypto;
+  #subtleRsa = hostCrypto === undefined ? subtleCrypto : undefined;
 
   /** Internal, for tests: how many signatures each host path checked (`{ host, subtle }`). */
   static [Symbol.for('jwtgate.paths')]() {
@@ -331,11 +338,11 @@ export class Verifier {
       this.#hostKeys.clear();
       this.#hostKeysGeneration = info[1];
     }
-    const name = info[2 + position] * 1024 + info[0];
+    const name = info[2 + position] * 16 + info[0];
     let key = this.#hostKeys.get(name);
     if (key === undefined) {
       const generation = info[1];
-      key = rsa.importKey(pending.spki(position), info[0]);
+      key = rsa.importKey(pending.spki(position), info[0] - 1);
       // Once imported the key itself is kept (no await per token); a rejected import is
       // not kept, so the next token tries again.
       key.then((k) => {
@@ -346,8 +353,8 @@ export class Verifier {
     return key;
   }
 
-  // The function the core calls for each RSA check: 1 valid, 0 invalid, 2 "cannot tell"
-  // (any exception: the core's own engine decides). Its key cache is per verifier and
+  // The function the core calls for each signature check: 1 valid, 0 invalid, 2 "cannot
+  // tell" (any exception: the core's own engine decides). Its key cache is per verifier and
   // emptied with each new key set.
   #hostCheck() {
     const check = this.#hostRsa;
@@ -427,12 +434,13 @@ export class Verifier {
     const pending = this.#core.prepare(token, now);
     if (pending === undefined) throw this.#failure(token, true);
     const info = pending.info();
-    // 1 valid, 0 invalid, 2 "cannot tell" (not RS*, or WebCrypto threw: the wasm engine
-    // decides). A cache hit (no info) has nothing to check.
+    // 1 valid, 0 invalid, 2 "cannot tell" (refused by the core's encoding checks, an
+    // algorithm this runtime lacks, or WebCrypto threw: the wasm engine decides). A cache
+    // hit (no info) has nothing to check.
     let verdict = 1;
     if (info.length !== 0) {
       verdict = 2;
-      if (info[0] !== 0) {
+      if (info[0] !== 0 && !subtleLacks.has(info[0])) {
         const rsa = this.#subtleRsa;
         try {
           const dot = token.lastIndexOf('.');
@@ -443,12 +451,15 @@ export class Verifier {
             paths.subtle++;
             let key = this.#hostKey(rsa, pending, info, i - 2);
             if (key instanceof Promise) key = await key;
-            if (await rsa.verify(key, info[0], input, signature)) {
+            if (await rsa.verify(key, info[0] - 1, input, signature)) {
               verdict = 1;
               break;
             }
           }
-        } catch {
+        } catch (e) {
+          // An algorithm the runtime's WebCrypto does not know (Ed25519 in older
+          // browsers): found once, then the wasm engine checks it without asking.
+          if (e?.name === 'NotSupportedError') subtleLacks.add(info[0]);
           verdict = 2;
         }
       }

@@ -3,9 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { createPublicKey, verify } from 'node:crypto';
+import { constants, createPublicKey, verify } from 'node:crypto';
 import { initSync } from '../pkg/jwtgate.js';
-import { setHostRsa } from './host.js';
+import { setHostCrypto } from './host.js';
 
 initSync({ module: wasmBytes() });
 
@@ -33,20 +33,34 @@ function wasmBytes() {
     + 'When bundling for Node, copy node_modules/jwtgate/pkg/jwtgate_bg.wasm next to the bundle.');
 }
 
-// RSA signatures go to crypto.verify (OpenSSL in Node, BoringSSL in Bun): about twice as
-// fast as the wasm engine here. The core has already parsed the token, chosen the key and
-// checked the signature length; it decides everything else. Deno loads js/deno.js instead
-// (its node:crypto is slower than the engine).
-const HASHES = { 256: 'sha256', 384: 'sha384', 512: 'sha512' };
-setHostRsa((spki, alg, input, signature, cache, keyId) => {
+// Signatures go to crypto.verify (OpenSSL in Node, BoringSSL in Bun), faster than the wasm
+// engine here: RS* and PS* with the RSA key, ES256/ES384 with the raw r || s form JWS uses,
+// EdDSA as Ed25519 over the input itself. The core has already parsed the token, chosen
+// the key and checked the signature's length and encoding; it decides everything else.
+// Deno loads js/deno.js instead (its node:crypto is slower than the engine).
+const HASHES = ['sha256', 'sha384', 'sha512'];
+setHostCrypto((spki, alg, input, signature, cache, keyId) => {
   // The key id is only a hint: a cached key is used only if its SPKI bytes are the same.
   let entry = cache.get(keyId);
   if (entry === undefined || !entry.spki.equals(spki)) {
     const der = Buffer.from(spki); // a copy: spki is a view of wasm memory
-    entry = { spki: der, key: createPublicKey({ key: der, format: 'der', type: 'spki' }) };
+    const key = createPublicKey({ key: der, format: 'der', type: 'spki' });
+    // The verify options per algorithm, made once per key.
+    entry = {
+      spki: der,
+      key,
+      pss: { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 0 },
+      ec: { key, dsaEncoding: 'ieee-p1363' },
+    };
     cache.set(keyId, entry);
   }
-  return verify(HASHES[alg], input, entry.key, signature);
+  if (alg < 3) return verify(HASHES[alg], input, entry.key, signature);
+  if (alg < 6) {
+    entry.pss.saltLength = 32 + 16 * (alg - 3); // the hash's length, as JWS fixes it
+    return verify(HASHES[alg - 3], input, entry.pss, signature);
+  }
+  if (alg < 8) return verify(HASHES[alg - 6], input, entry.ec, signature);
+  return verify(null, input, entry.key, signature);
 });
 
 export * from './api.js';

@@ -29,7 +29,7 @@ use core::fmt::Write;
 use jwtgate::refresh::RefreshConfig;
 use jwtgate::source::{KeySource, Origin, SourceConfig, Step};
 use jwtgate::{
-    Algorithm, Error, ErrorCode, HostRsa, KeySet, Policy, Prepared, RsaKey, SignatureCheck,
+    Algorithm, Error, ErrorCode, HostCrypto, HostKey, KeySet, Policy, Prepared, SignatureCheck,
     Verifier,
 };
 use wasm_bindgen::prelude::*;
@@ -90,8 +90,10 @@ pub struct Core {
     policy: Option<Policy>,
     cache_size: usize,
     verifier: Option<Verifier>,
-    /// The runtime's own RSA check, when it has a fast synchronous one (see [`HostRsaFn`]).
-    host: Option<HostRsaFn>,
+    /// The runtime's own signature check, when it has a fast synchronous one (see
+    /// [`HostCryptoFn`]), and the algorithms it takes (bit `alg_code`).
+    host: Option<HostCryptoFn>,
+    host_algs: u32,
     /// The encoded last failure of `verify`/`verify_jws` (see [`encode`]).
     last_error: String,
 }
@@ -108,6 +110,7 @@ impl Core {
             cache_size,
             verifier: None,
             host: None,
+            host_algs: 0,
             last_error: String::new(),
         })
     }
@@ -136,11 +139,13 @@ impl Core {
         Ok(report)
     }
 
-    /// Lets the runtime check RSA signatures natively (Node's and Bun's synchronous
-    /// `crypto.verify` beat the wasm engine); `undefined` goes back to the engine. The core
-    /// still parses, selects the key, checks lengths and decides everything else.
-    pub fn set_host_rsa(&mut self, f: Option<HostRsaFn>) {
+    /// Lets the runtime check signatures natively (Node's and Bun's synchronous
+    /// `crypto.verify` beat the wasm engine) for the algorithms whose bit (`1 << code`, see
+    /// [`alg_code`]) `algs` sets; `undefined` goes back to the engine. The core still
+    /// parses, selects the key, checks lengths and encodings and decides everything else.
+    pub fn set_host(&mut self, f: Option<HostCryptoFn>, algs: u32) {
         self.host = f;
+        self.host_algs = algs;
     }
 
     /// Whether keys have been pushed.
@@ -168,7 +173,7 @@ impl Core {
             return None;
         };
         let result = match &self.host {
-            Some(f) => v.verify_with(token, secs(now), &JsHost(f)),
+            Some(f) => v.verify_with(token, secs(now), &JsHost(f, self.host_algs)),
             None => v.verify(token, secs(now)),
         };
         result.map_err(|e| self.last_error = encode(&e)).ok()
@@ -258,7 +263,7 @@ impl Core {
 /// the key set it selected from (keys replaced meanwhile do not change its candidates).
 /// WebCrypto's asynchronous `crypto.subtle.verify` (where it beats the wasm engine) runs
 /// between the two halves; the core still parses, selects the keys, checks lengths and
-/// decides everything else. (Node's synchronous check goes through [`HostRsaFn`] inside
+/// decides everything else. (Node's synchronous check goes through [`HostCryptoFn`] inside
 /// one `verify` call instead: one crossing, the bytes passed as views of wasm memory.)
 #[wasm_bindgen]
 pub struct Pending(State);
@@ -270,23 +275,22 @@ enum State {
 
 #[wasm_bindgen]
 impl Pending {
-    /// `[hash, generation, index...]`: the SHA bits (256/384/512) of an RS* signature,
-    /// 0 for another algorithm (JS leaves it to the wasm engine); the key set's
-    /// generation; each candidate key's index in it (with the generation, a name for
-    /// JS's cache of imported keys). Empty for a cache hit: nothing to check. JS takes
+    /// `[alg, generation, index...]`: [`alg_code`] + 1, or 0 when no host may be asked
+    /// (a signature the core's encoding checks refuse: the wasm engine gives the same
+    /// refusal); the key set's generation; each candidate key's index in it (with the
+    /// generation, a name for JS's cache of imported keys). Empty for a cache hit: nothing to check. JS takes
     /// the signing input from the token itself (the core has checked it has three
     /// canonical base64url segments: ASCII up to the last dot).
     pub fn info(&self) -> Vec<f64> {
         let State::Check(c) = &self.0 else {
             return Vec::new();
         };
-        let hash = match c.alg() {
-            Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 => {
-                f64::from(c.alg().hash_bits())
-            }
-            _ => 0.0,
+        let alg = if c.well_formed() {
+            f64::from(alg_code(c.alg()) + 1)
+        } else {
+            0.0
         };
-        let mut out = vec![hash, c.generation() as f64];
+        let mut out = vec![alg, c.generation() as f64];
         out.extend(c.candidates().map(|k| k.index() as f64));
         out
     }
@@ -300,28 +304,27 @@ impl Pending {
         }
     }
 
-    /// The DER SubjectPublicKeyInfo of the candidate at `position` (an RSA key).
+    /// The DER SubjectPublicKeyInfo of the candidate at `position`.
     pub fn spki(&self, position: usize) -> Option<Vec<u8>> {
         let State::Check(c) = &self.0 else {
             return None;
         };
         c.candidates()
             .nth(position)
-            .and_then(|k| k.rsa())
-            .map(|r| r.spki_der().to_vec())
+            .map(|k| k.key().spki_der().to_vec())
     }
 }
 
 #[wasm_bindgen]
 extern "C" {
     /// A JS function `(keyId, alg, spki, signingInput, signature) => 0 | 1 | 2`: invalid,
-    /// valid, or "cannot tell" (the core's engine then decides). `alg` is 256/384/512;
+    /// valid, or "cannot tell" (the core's engine then decides). `alg` is [`alg_code`];
     /// `keyId` names the key within one key set (cache hint; the SPKI bytes are the truth).
-    pub type HostRsaFn;
+    pub type HostCryptoFn;
 
     #[wasm_bindgen(method, js_name = call)]
     fn call_host(
-        this: &HostRsaFn,
+        this: &HostCryptoFn,
         this_arg: &JsValue,
         key_id: u32,
         alg: u32,
@@ -331,18 +334,36 @@ extern "C" {
     ) -> u32;
 }
 
-struct JsHost<'a>(&'a HostRsaFn);
+/// The algorithm's code for JS: its index in `ALGS` of js/host.js.
+fn alg_code(alg: Algorithm) -> u32 {
+    match alg {
+        Algorithm::RS256 => 0,
+        Algorithm::RS384 => 1,
+        Algorithm::RS512 => 2,
+        Algorithm::PS256 => 3,
+        Algorithm::PS384 => 4,
+        Algorithm::PS512 => 5,
+        Algorithm::ES256 => 6,
+        Algorithm::ES384 => 7,
+        Algorithm::EdDSA | Algorithm::Ed25519 => 8,
+    }
+}
 
-impl HostRsa for JsHost<'_> {
+/// The JS check and the algorithms it takes (bit `alg_code`).
+struct JsHost<'a>(&'a HostCryptoFn, u32);
+
+impl HostCrypto for JsHost<'_> {
     fn verify(
         &self,
-        key: &RsaKey<'_>,
+        key: &HostKey<'_>,
         alg: Algorithm,
         signing_input: &[u8],
         signature: &[u8],
     ) -> Option<bool> {
-        // The core asks only about RS256/384/512; JS picks SHA-256/384/512 by the bits.
-        let alg = u32::from(alg.hash_bits());
+        let alg = alg_code(alg);
+        if self.1 & (1 << alg) == 0 {
+            return None;
+        }
         let spki = key.spki_der();
         // The address is stable while the key set lives; JS checks the bytes anyway.
         let key_id = spki.as_ptr() as usize as u32;

@@ -239,7 +239,7 @@ test('in Node the RSA check runs in node:crypto; the core still decides everythi
     rejects(() => v.verify(fx.tokens.hs256, at), 'alg_not_allowed');
     assert.equal(calls.length, 2, 'called for the two tokens that reach the signature check only');
     assert.equal(paths.host - before, 2);
-    assert.deepEqual(calls[0], { alg: 256, spkiBytes: 294, inputBytes: fx.tokens.good.lastIndexOf('.'), sigBytes: 256 });
+    assert.deepEqual(calls[0], { alg: 0 /* RS256 */, spkiBytes: 294, inputBytes: fx.tokens.good.lastIndexOf('.'), sigBytes: 256 });
     assert.equal((await v.verifyAsync(fx.tokens.good, at)).header.kid, 'k1');
     assert.equal(paths.host - before, 3, 'verifyAsync uses node:crypto too');
   } finally {

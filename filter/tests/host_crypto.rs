@@ -1,4 +1,4 @@
-//! The host RSA seam: the host's verdict decides, `None` falls back to the core's engine,
+//! The host crypto seam: the host's verdict decides, `None` falls back to the core's engine,
 //! and everything but the signature check stays in the core.
 // Test code: a failure should stop loudly (the no-panic lints are for the library).
 #![allow(
@@ -8,7 +8,7 @@
     clippy::indexing_slicing
 )]
 
-use jwtgate::{Algorithm, ErrorCode, HostRsa, KeySet, Policy, RsaKey, Verifier};
+use jwtgate::{Algorithm, ErrorCode, HostCrypto, HostKey, KeySet, Policy, Verifier};
 use std::cell::RefCell;
 
 const JWKS: &[u8] = include_bytes!("data/rfc7515-a2.jwks.json");
@@ -21,8 +21,8 @@ struct Scripted {
     calls: RefCell<Vec<(usize, usize, Algorithm, usize)>>,
 }
 
-impl HostRsa for Scripted {
-    fn verify(&self, key: &RsaKey<'_>, alg: Algorithm, input: &[u8], sig: &[u8]) -> Option<bool> {
+impl HostCrypto for Scripted {
+    fn verify(&self, key: &HostKey<'_>, alg: Algorithm, input: &[u8], sig: &[u8]) -> Option<bool> {
         assert_eq!(key.exponent(), [1, 0, 1]);
         assert_eq!(key.spki_der().first(), Some(&0x30));
         assert_eq!(input, TOKEN.rsplit_once('.').unwrap().0.as_bytes());
