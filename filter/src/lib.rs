@@ -31,6 +31,8 @@ mod b64;
 mod bearer;
 mod cache;
 mod claims;
+#[cfg(all(feature = "ecdsa-compact", any(feature = "es256", feature = "es384")))]
+mod ec;
 pub mod discovery;
 pub mod duration;
 mod error;
