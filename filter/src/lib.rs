@@ -31,10 +31,10 @@ mod b64;
 mod bearer;
 mod cache;
 mod claims;
-#[cfg(all(feature = "ecdsa-compact", any(feature = "es256", feature = "es384")))]
-mod ec;
 pub mod discovery;
 pub mod duration;
+#[cfg(all(feature = "ecdsa-compact", any(feature = "es256", feature = "es384")))]
+mod ec;
 mod error;
 mod host_rsa;
 mod json;

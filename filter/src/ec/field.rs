@@ -123,7 +123,8 @@ impl<const N: usize> Modulus<N> {
         this
     }
 
-    /// `a + b mod m`.
+    /// `a + b mod m`. Not inlined, like `mul` (size: the limb loops unroll).
+    #[inline(never)]
     pub(crate) const fn add(&self, a: &[Limb; N], b: &[Limb; N]) -> [Limb; N] {
         let (s, carry) = add_raw(a, b);
         let (d, borrow) = sub_raw(&s, &self.m);
@@ -136,6 +137,7 @@ impl<const N: usize> Modulus<N> {
     }
 
     /// `a - b mod m`.
+    #[inline(never)]
     pub(crate) const fn sub(&self, a: &[Limb; N], b: &[Limb; N]) -> [Limb; N] {
         let (d, borrow) = sub_raw(a, b);
         if borrow {
@@ -146,6 +148,9 @@ impl<const N: usize> Modulus<N> {
     }
 
     /// Montgomery product `a b R^-1 mod m` (CIOS: one multiply, one reduce step a limb).
+    /// Not inlined: one copy a limb count instead of one a call site (module size; the
+    /// call is small next to its 2 N^2 products).
+    #[inline(never)]
     pub(crate) const fn mul(&self, a: &[Limb; N], b: &[Limb; N]) -> [Limb; N] {
         let mut t = [0 as Limb; N];
         // The two limbs above t: t is < 2m < 2^(32 N + 1) between steps.
@@ -192,8 +197,9 @@ impl<const N: usize> Modulus<N> {
         self.mul(a, &self.r2)
     }
 
-    /// Out of Montgomery form.
-    pub(crate) fn from_mont(&self, a: &[Limb; N]) -> [Limb; N] {
+    /// Out of Montgomery form (the tests' view of the tables).
+    #[cfg(test)]
+    pub(crate) fn out_of_mont(&self, a: &[Limb; N]) -> [Limb; N] {
         let mut one = [0; N];
         if let Some(l) = one.first_mut() {
             *l = 1;

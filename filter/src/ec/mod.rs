@@ -3,10 +3,9 @@
 //! arithmetic, unrolled for 32-bit targets, is ~41 KB of the gzipped npm module.
 //!
 //! One implementation generic over the curve: Montgomery arithmetic mod p and mod n
-//! (`field.rs`), homogeneous projective points with the complete addition formula for
-//! `a = -3` (Renes, Costello, Batina 2015, algorithm 4; it also doubles, so there are no
-//! special cases: identity, P = Q and P = -Q all go through the same code), and Shamir's
-//! trick for `u1 G + u2 Q`. Verification only, on public data: nothing is constant-time.
+//! (`field.rs`), Jacobian points with the `a = -3` doubling and an addition that
+//! handles its special cases (identity, P = Q, P = -Q) apart, and Shamir's trick for
+//! `u1 G + u2 Q`. Verification only, on public data: nothing is constant-time.
 //!
 //! The checks are the ones `p256`/`p384` make (the differential tests hold them to it):
 //! a key is `x, y < p` on the curve (the identity has no affine encoding); a signature is
@@ -15,12 +14,14 @@
 //! `R = u1 G + u2 Q` is not the identity and `x(R) mod n = r`. High `s` is accepted.
 // Every index is a loop counter below a constant limb count.
 #![allow(clippy::indexing_slicing)]
+// With one curve only, the other's tables are left for the linker to drop (the tests use both).
+#![cfg_attr(not(all(feature = "es256", feature = "es384")), allow(dead_code))]
 
 mod field;
 #[cfg(test)]
 mod tests;
 
-use field::{from_be, hex, is_zero, lt, sub_raw, Limb, Modulus};
+use field::{add_raw, from_be, hex, is_zero, lt, sub_raw, Limb, Modulus};
 
 /// Limb counts of the two curves (`u32` limbs).
 const N256: usize = 8;
@@ -132,7 +133,8 @@ fn key_from_xy<const N: usize>(c: &Curve<N>, x: &[u8], y: &[u8]) -> Option<Publi
     (c.p.mul(&y, &y) == rhs(c, &x)).then_some(PublicKey { x, y })
 }
 
-/// A point `(X : Y : Z)`, `x = X/Z`, `y = Y/Z`; the identity is `(0 : 1 : 0)`.
+/// A point in Jacobian coordinates `(X : Y : Z)`, `x = X/Z^2`, `y = Y/Z^3`; the identity
+/// has `Z = 0`.
 #[derive(Clone, Copy)]
 struct Point<const N: usize> {
     x: [Limb; N],
@@ -140,38 +142,74 @@ struct Point<const N: usize> {
     z: [Limb; N],
 }
 
-/// `a + b` by the complete formula for `a = -3` (RCB 2015, algorithm 4): correct for
-/// every pair of points, the identity and `a = b` included.
-fn add<const N: usize>(c: &Curve<N>, a: &Point<N>, b: &Point<N>) -> Point<N> {
+/// `2a` for `a = -3` (3M + 5S). The identity stays the identity (`Z3 = 2 Y Z`), and no
+/// point has `y = 0` on a curve of odd order, so there is no special case.
+fn double<const N: usize>(c: &Curve<N>, a: &Point<N>) -> Point<N> {
     let f = &c.p;
-    let triple = |v: &[Limb; N]| f.add(&f.add(v, v), v);
-    let xx = f.mul(&a.x, &b.x);
-    let yy = f.mul(&a.y, &b.y);
-    let zz = f.mul(&a.z, &b.z);
-    // (x1 + y1)(x2 + y2) - x1 x2 - y1 y2 = x1 y2 + y1 x2, and alike for the other pairs.
-    let pair = |u1: &[Limb; N], v1: &[Limb; N], u2: &[Limb; N], v2: &[Limb; N], uu, vv| {
-        let s = f.mul(&f.add(u1, v1), &f.add(u2, v2));
-        f.sub(&s, &f.add(uu, vv))
-    };
-    let xy = pair(&a.x, &a.y, &b.x, &b.y, &xx, &yy);
-    let yz = pair(&a.y, &a.z, &b.y, &b.z, &yy, &zz);
-    let xz = pair(&a.x, &a.z, &b.x, &b.z, &xx, &zz);
-
-    let bzz3 = triple(&f.sub(&xz, &f.mul(&c.b, &zz)));
-    let yy_minus = f.sub(&yy, &bzz3);
-    let yy_plus = f.add(&yy, &bzz3);
-    let zz3 = triple(&zz);
-    let bxz3 = triple(&f.sub(&f.mul(&c.b, &xz), &f.add(&zz3, &xx)));
-    let xx3_minus_zz3 = f.sub(&triple(&xx), &zz3);
-    Point {
-        x: f.sub(&f.mul(&yy_plus, &xy), &f.mul(&yz, &bxz3)),
-        y: f.add(&f.mul(&yy_plus, &yy_minus), &f.mul(&xx3_minus_zz3, &bxz3)),
-        z: f.add(&f.mul(&yy_minus, &yz), &f.mul(&xy, &xx3_minus_zz3)),
-    }
+    let delta = f.mul(&a.z, &a.z);
+    let gamma = f.mul(&a.y, &a.y);
+    let beta = f.mul(&a.x, &gamma);
+    // alpha = 3 (x - delta)(x + delta) = 3 x^2 + a z^4 with a = -3.
+    let t = f.mul(&f.sub(&a.x, &delta), &f.add(&a.x, &delta));
+    let alpha = f.add(&f.add(&t, &t), &t);
+    let beta2 = f.add(&beta, &beta);
+    let beta4 = f.add(&beta2, &beta2);
+    let x = f.sub(&f.mul(&alpha, &alpha), &f.add(&beta4, &beta4));
+    let yz = f.add(&a.y, &a.z);
+    let z = f.sub(&f.sub(&f.mul(&yz, &yz), &gamma), &delta);
+    let g2 = f.mul(&gamma, &gamma);
+    let g4 = f.add(&g2, &g2);
+    let g8 = f.add(&g4, &g4);
+    let y = f.sub(&f.mul(&alpha, &f.sub(&beta4, &x)), &f.add(&g8, &g8));
+    Point { x, y, z }
 }
 
-/// `u1 G + u2 Q` (plain integers `< n`), by Shamir's trick: one doubling a bit and at
-/// most one addition of `G`, `Q` or `G + Q`.
+/// `a + b` (12M + 4S; 8M + 3S when `b` is affine, `Z = 1`), with the cases the
+/// formula cannot take handled apart: either point the identity, `a = b` (doubled)
+/// and `a = -b` (the identity).
+fn add<const N: usize>(c: &Curve<N>, a: &Point<N>, b: &Point<N>) -> Point<N> {
+    let f = &c.p;
+    if is_zero(&a.z) {
+        return *b;
+    }
+    if is_zero(&b.z) {
+        return *a;
+    }
+    let affine = b.z == f.one;
+    let z1z1 = f.mul(&a.z, &a.z);
+    let u2 = f.mul(&b.x, &z1z1);
+    let s2 = f.mul(&b.y, &f.mul(&a.z, &z1z1));
+    let (u1, s1) = if affine {
+        (a.x, a.y)
+    } else {
+        let z2z2 = f.mul(&b.z, &b.z);
+        (f.mul(&a.x, &z2z2), f.mul(&a.y, &f.mul(&b.z, &z2z2)))
+    };
+    let h = f.sub(&u2, &u1);
+    let r = f.sub(&s2, &s1);
+    if is_zero(&h) {
+        return if is_zero(&r) {
+            double(c, a)
+        } else {
+            Point {
+                x: f.one,
+                y: f.one,
+                z: [0; N],
+            }
+        };
+    }
+    let hh = f.mul(&h, &h);
+    let hhh = f.mul(&h, &hh);
+    let v = f.mul(&u1, &hh);
+    let x = f.sub(&f.sub(&f.mul(&r, &r), &hhh), &f.add(&v, &v));
+    let y = f.sub(&f.mul(&r, &f.sub(&v, &x)), &f.mul(&s1, &hhh));
+    let z = f.mul(&a.z, &h);
+    let z = if affine { z } else { f.mul(&z, &b.z) };
+    Point { x, y, z }
+}
+
+/// `u1 G + u2 Q` (plain integers), by Shamir's trick: one doubling a bit and at most
+/// one addition of `G`, `Q` (both affine: the cheaper mixed addition) or `G + Q`.
 fn double_mul<const N: usize>(
     c: &Curve<N>,
     u1: &[Limb; N],
@@ -190,17 +228,13 @@ fn double_mul<const N: usize>(
     };
     let gq = add(c, &g, &q);
     let mut r = Point {
-        x: [0; N],
+        x: c.p.one,
         y: c.p.one,
         z: [0; N],
     };
-    let mut started = false;
     for i in (0..N).rev() {
         for bit in (0..Limb::BITS).rev() {
-            // Leading zero bits would only double the identity.
-            if started {
-                r = add(c, &r, &r);
-            }
+            r = double(c, &r);
             let t = match ((u1[i] >> bit) & 1, (u2[i] >> bit) & 1) {
                 (1, 1) => &gq,
                 (1, _) => &g,
@@ -208,7 +242,6 @@ fn double_mul<const N: usize>(
                 _ => continue,
             };
             r = add(c, &r, t);
-            started = true;
         }
     }
     r
@@ -220,7 +253,7 @@ fn scalar<const N: usize>(c: &Curve<N>, bytes: &[u8]) -> Option<[Limb; N]> {
     (!is_zero(&v) && lt(&v, &c.n.m)).then_some(v)
 }
 
-/// `v mod n` for `v < 2n` (a digest as wide as n, or a coordinate: `p < 2n` here).
+/// `v mod n` for `v < 2n` (a digest as wide as n: `n > 2^(32 N - 1)` here).
 fn reduce_once<const N: usize>(c: &Curve<N>, v: [Limb; N]) -> [Limb; N] {
     if lt(&v, &c.n.m) {
         v
@@ -251,7 +284,19 @@ fn verify<const N: usize>(c: &Curve<N>, key: &PublicKey<N>, digest: &[u8], sig: 
     if is_zero(&point.z) {
         return false;
     }
+    // x(R) = X / Z^2; x(R) mod n = r iff X = x Z^2 for x = r or (when < p) r + n, which
+    // spares the inversion mod p.
     let f = &c.p;
-    let x = f.from_mont(&f.mul(&point.x, &f.inv(&point.z)));
-    reduce_once(c, x) == r
+    let zz = f.mul(&point.z, &point.z);
+    let mut x = r;
+    loop {
+        if f.mul(&f.to_mont(&x), &zz) == point.x {
+            return true;
+        }
+        let (next, carry) = add_raw(&x, &n.m);
+        if carry || !lt(&next, &f.m) {
+            return false;
+        }
+        x = next;
+    }
 }

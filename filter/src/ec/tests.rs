@@ -16,24 +16,30 @@ fn be<const N: usize>(v: &[Limb; N]) -> Vec<u8> {
 
 /// The tables: G is on the curve and has order n (`(n-1) G = -G`); R^2 is right.
 fn check_curve<const N: usize>(c: &Curve<N>) {
-    let gx = be(&c.p.from_mont(&c.gx));
-    let gy = be(&c.p.from_mont(&c.gy));
+    let gx = be(&c.p.out_of_mont(&c.gx));
+    let gy = be(&c.p.out_of_mont(&c.gy));
     let key = key_from_xy(c, &gx, &gy).expect("G on the curve");
     let n1 = sub_raw(&c.n.m, &hex("01")).0;
     let r = double_mul(c, &n1, &[0; N], &key);
     let zi = c.p.inv(&r.z);
-    assert_eq!(c.p.mul(&r.x, &zi), c.gx);
-    assert_eq!(c.p.mul(&r.y, &zi), c.p.sub(&[0; N], &c.gy));
-    // n G = (n-1) G + G is the identity (the complete formula handles -G + G).
+    let zi2 = c.p.mul(&zi, &zi);
+    assert_eq!(c.p.mul(&r.x, &zi2), c.gx);
+    assert_eq!(c.p.mul(&r.y, &c.p.mul(&zi2, &zi)), c.p.sub(&[0; N], &c.gy));
+    // n G = (n-1) G + G is the identity, (n-2) G + G doubles nothing wrong.
     let g = Point {
         x: c.gx,
         y: c.gy,
         z: c.p.one,
     };
     assert!(is_zero(&add(c, &r, &g).z));
+    assert!(is_zero(&add(c, &g, &r).z));
+    let two = add(c, &g, &g);
+    let dbl = double(c, &g);
+    let (z1, z2) = (c.p.mul(&two.z, &two.z), c.p.mul(&dbl.z, &dbl.z));
+    assert_eq!(c.p.mul(&two.x, &z2), c.p.mul(&dbl.x, &z1));
     // 2 * 3 = 6 through the Montgomery form, mod both moduli.
     for m in [&c.p, &c.n] {
-        let six = m.from_mont(&m.mul(&m.to_mont(&hex("02")), &m.to_mont(&hex("03"))));
+        let six = m.out_of_mont(&m.mul(&m.to_mont(&hex("02")), &m.to_mont(&hex("03"))));
         assert_eq!(six, hex("06"));
         let a = m.to_mont(&hex("1234567890abcdef"));
         assert_eq!(m.mul(&a, &m.inv(&a)), m.one);
@@ -112,8 +118,8 @@ fn edges<const N: usize>(c: &Curve<N>, key: &PublicKey<N>, digest: &[u8], good: 
     assert!(!verify(c, key, digest, &[good, &[0]].concat()));
     // Keys: identity stand-in (0, 0), x = p, off the curve, short.
     let p = be(&c.p.m);
-    let gx = be(&c.p.from_mont(&c.gx));
-    let gy = be(&c.p.from_mont(&c.gy));
+    let gx = be(&c.p.out_of_mont(&c.gx));
+    let gy = be(&c.p.out_of_mont(&c.gy));
     assert!(key_from_xy(c, &zero, &zero).is_none());
     assert!(key_from_xy(c, &p, &gy).is_none());
     assert!(key_from_xy(c, &gx, &p).is_none());
