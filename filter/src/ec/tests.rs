@@ -142,7 +142,19 @@ macro_rules! differential {
             let len = 4 * $n;
             let (mut accepted, mut refused) = (0, 0);
             for round in 0..$rounds {
-                let sk = SigningKey::random(&mut rng);
+                // Rounds 0 and 1: Q = G and Q = -G (private key 1, n - 1), where G + Q
+                // is 2G or the identity: the addition's special cases.
+                let sk = match round {
+                    0 | 1 => {
+                        let d = if round == 0 {
+                            hex::<{ $n }>("01")
+                        } else {
+                            sub_raw(&$curve.n.m, &hex("01")).0
+                        };
+                        SigningKey::from_slice(&be(&d)).unwrap()
+                    }
+                    _ => SigningKey::random(&mut rng),
+                };
                 let vk = VerifyingKey::from(&sk);
                 let sec1 = vk.to_encoded_point(false);
                 let (x, y) = (sec1.x().unwrap().to_vec(), sec1.y().unwrap().to_vec());
@@ -152,7 +164,7 @@ macro_rules! differential {
                 let digest = <$hash>::digest(&msg).to_vec();
                 let sig: Signature = sk.sign_prehash(&digest).unwrap();
                 let sig = sig.to_bytes().to_vec();
-                if round == 0 {
+                if round == 2 {
                     edges(&$curve, &key, &digest, &sig);
                 }
                 let reference = |d: &[u8], s: &[u8]| {
@@ -177,6 +189,13 @@ macro_rules! differential {
                 let mut random = vec![0u8; 2 * len];
                 rng.fill_bytes(&mut random);
                 cases.push((digest.clone(), random));
+                if round == 0 {
+                    // Q = G and e = n - r: u1 + u2 = (e + r) / s = 0, R is the identity.
+                    let r = from_be::<{ $n }>(&sig[..len]);
+                    let e = be(&sub_raw(&$curve.n.m, &r).0);
+                    assert!(!verify(&$curve, &key, &e, &sig));
+                    cases.push((e, sig.clone()));
+                }
                 for (d, s) in &cases {
                     let want = reference(d, s);
                     assert_eq!(verify(&$curve, &key, d, s), want, "round {round}");
