@@ -1,6 +1,10 @@
 //! A compact ECDSA verifier for P-256 (ES256) and P-384 (ES384), feature `ecdsa-compact`:
 //! the size-bound builds' replacement for RustCrypto's `p256`/`p384`, whose fiat-crypto
-//! arithmetic, unrolled for 32-bit targets, is ~41 KB of the gzipped npm module.
+//! arithmetic, unrolled for 32-bit targets, is most of the gzipped npm module's EC code:
+//! with every algorithm the module is 81,957 bytes gzipped with this, 114,423 with them.
+//! In wasm (Node 20) it is also faster: ES256 443 vs 931 us, ES384 1,309 vs 5,566 us a
+//! verify. Natively (u32 limbs, see `field.rs`) it is slower: 763 vs 298 us, 1.66 vs
+//! 1.30 ms (the `timing` test), so native builds keep the RustCrypto curves by default.
 //!
 //! One implementation generic over the curve: Montgomery arithmetic mod p and mod n
 //! (`field.rs`), Jacobian points with the `a = -3` doubling and an addition that
