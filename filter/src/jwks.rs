@@ -121,10 +121,15 @@ pub(crate) struct Key {
 #[derive(Clone, Debug)]
 pub(crate) enum Material {
     Rsa(RsaMaterial),
-    #[cfg(feature = "es256")]
+    #[cfg(all(feature = "es256", not(feature = "ecdsa-compact")))]
     P256(p256::ecdsa::VerifyingKey),
-    #[cfg(feature = "es384")]
+    #[cfg(all(feature = "es384", not(feature = "ecdsa-compact")))]
     P384(p384::ecdsa::VerifyingKey),
+    // The crate's own verifier (src/ec), for size-bound builds.
+    #[cfg(all(feature = "es256", feature = "ecdsa-compact"))]
+    P256(crate::ec::P256Key),
+    #[cfg(all(feature = "es384", feature = "ecdsa-compact"))]
+    P384(crate::ec::P384Key),
     #[cfg(feature = "eddsa")]
     Ed25519(ed25519_dalek::VerifyingKey),
 }
@@ -552,11 +557,19 @@ fn ec_material(jwk: &Jwk) -> Result<Material, Skip> {
     sec1.extend_from_slice(&y);
     let bad = || skip(SkipReason::BadPoint, "(x, y) is not a point of the curve");
     match size {
-        #[cfg(feature = "es256")]
+        #[cfg(all(feature = "es256", feature = "ecdsa-compact"))]
+        32 => crate::ec::P256Key::from_xy(&x, &y)
+            .map(Material::P256)
+            .ok_or_else(bad),
+        #[cfg(all(feature = "es384", feature = "ecdsa-compact"))]
+        48 => crate::ec::P384Key::from_xy(&x, &y)
+            .map(Material::P384)
+            .ok_or_else(bad),
+        #[cfg(all(feature = "es256", not(feature = "ecdsa-compact")))]
         32 => p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)
             .map(Material::P256)
             .map_err(|_| bad()),
-        #[cfg(feature = "es384")]
+        #[cfg(all(feature = "es384", not(feature = "ecdsa-compact")))]
         48 => p384::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)
             .map(Material::P384)
             .map_err(|_| bad()),

@@ -33,6 +33,8 @@ mod cache;
 mod claims;
 pub mod discovery;
 pub mod duration;
+#[cfg(all(feature = "ecdsa-compact", any(feature = "es256", feature = "es384")))]
+mod ec;
 mod error;
 mod host_crypto;
 #[cfg(test)]

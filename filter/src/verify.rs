@@ -295,13 +295,17 @@ pub(crate) fn signature_holds(
         // `Signature::from_slice` refuses r or s outside [1, n-1] (r = s = 0, the 2022
         // "psychic signature", never reaches the equation); high s is accepted, as
         // RFC 7518 §3.4 and other JOSE libraries do.
-        #[cfg(feature = "es256")]
+        #[cfg(all(feature = "es256", feature = "ecdsa-compact"))]
+        Material::P256(key) => key.verify(digest, sig),
+        #[cfg(all(feature = "es384", feature = "ecdsa-compact"))]
+        Material::P384(key) => key.verify(digest, sig),
+        #[cfg(all(feature = "es256", not(feature = "ecdsa-compact")))]
         Material::P256(vk) => {
             use p256::ecdsa::signature::hazmat::PrehashVerifier;
             p256::ecdsa::Signature::from_slice(sig)
                 .is_ok_and(|s| vk.verify_prehash(digest, &s).is_ok())
         }
-        #[cfg(feature = "es384")]
+        #[cfg(all(feature = "es384", not(feature = "ecdsa-compact")))]
         Material::P384(vk) => {
             use p384::ecdsa::signature::hazmat::PrehashVerifier;
             p384::ecdsa::Signature::from_slice(sig)
