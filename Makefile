@@ -52,6 +52,7 @@ test: lint deny check-no-std test-core test-wasm-rsa test-vectors test-harness t
 lint: setup-rust
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy -p jwtgate -p jwtgate-harness -p jwtgate-vectors-gen --all-targets -- -D warnings
+	$(CARGO) clippy -p jwtgate --lib --tests --no-default-features --features pss,ecdsa,eddsa,ecdsa-compact -- -D warnings
 	$(CARGO) clippy -p jwtgate-envoy --target wasm32-wasip1 -- -D warnings
 	$(CARGO) clippy -p jwtgate-envoy --features migrate --all-targets -- -D warnings
 	$(CARGO) clippy -p jwtgate-js --target wasm32-unknown-unknown -- -D warnings
@@ -61,8 +62,11 @@ check-no-std: setup-rust
 	for t in $(NO_STD_TARGETS); do $(CARGO) build -p jwtgate --release --target $$t; done
 
 # Unit tests, RSA (Wycheproof + differential), hostile inputs, the shared vectors.
+# Also the npm package's feature set (the compact ECDSA verifier) and the RS-only build.
 test-core: setup-rust
 	$(CARGO) test -p jwtgate
+	$(CARGO) test -p jwtgate --lib --no-default-features --features pss,ecdsa,eddsa,ecdsa-compact
+	$(CARGO) test -p jwtgate --lib --no-default-features
 
 # The RSA unit tests (Wycheproof, differential) as wasm32-wasip1 with the simd128 engine, in Node's WASI.
 test-wasm-rsa: setup-rust

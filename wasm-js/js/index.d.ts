@@ -55,7 +55,15 @@ export class JwtError extends Error {
   wwwAuthenticate(realm: string): string;
 }
 
-export type Algorithm = 'RS256' | 'RS384' | 'RS512';
+/**
+ * A JWS algorithm the package verifies. `Ed25519` is the fully-specified name of `EdDSA` with
+ * Ed25519 (both accepted). `none`, `HS*` and `ES512` do not exist here.
+ */
+export type Algorithm =
+  | 'RS256' | 'RS384' | 'RS512'
+  | 'PS256' | 'PS384' | 'PS512'
+  | 'ES256' | 'ES384'
+  | 'EdDSA' | 'Ed25519';
 
 /** A JSON Web Key Set: `{ keys: [...] }`. Only RSA signing keys are used. */
 export interface JWKS {
@@ -158,7 +166,7 @@ export interface SkippedKey {
   /** Position in the `keys` array. */
   index: number;
   kid: string | null;
-  /** Stable reason code, e.g. `unsupported_kty`, `modulus_too_small`, `wrong_use`, `private_key`. */
+  /** Stable reason code, e.g. `unsupported_kty`, `unsupported_curve`, `bad_point`, `modulus_too_small`, `wrong_use`, `private_key`. */
   reason: string;
   /** A sentence for humans. */
   detail: string;

@@ -246,7 +246,7 @@ await check('browser example: verdict, claims and reason, checked on screenshots
     }, png.toString('base64'));
 
     await page.fill('#token', good);
-    await page.fill('#jwks', JSON.stringify({ keys: [{ kty: 'EC', kid: 'ec', crv: 'P-256', x: 'AA', y: 'AA' }, key.jwk] }));
+    await page.fill('#jwks', JSON.stringify({ keys: [{ kty: 'EC', kid: 'ec', crv: 'P-521', x: 'AA', y: 'AA' }, key.jwk] }));
     await page.fill('#issuer', ISSUER);
     await page.fill('#audience', AUDIENCE);
     await page.click('#verify');
@@ -254,7 +254,7 @@ await check('browser example: verdict, claims and reason, checked on screenshots
     expect(/^Valid: signature verified with key live/.test(okText), `verdict: ${okText}`);
     const shown = JSON.parse(await page.textContent('#claims'));
     expect(shown.sub === 'alice' && shown.name === 'Zoë', 'claims shown');
-    expect(/skipped #0 \(ec\): unsupported_kty/.test(await page.textContent('#keys')), 'skipped key shown');
+    expect(/skipped #0 \(ec\): unsupported_curve/.test(await page.textContent('#keys')), 'skipped key shown');
     await page.screenshot({ path: out + 'browser-valid.png', fullPage: true });
     const [r1, g1, b1] = await meanColour(await page.locator('#verdict').screenshot());
     expect(g1 > r1 + 10 && g1 > b1, `valid verdict is green: ${[r1, g1, b1].map(Math.round)}`);

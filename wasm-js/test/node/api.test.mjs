@@ -338,10 +338,10 @@ test('native key cache: rotated keys under a reused kid and address are never mi
 test('the key report carries any kid and detail text intact (JSON escaping)', () => {
   const odd = 'q"u\\o\u0001t\u001fe\u00e9\u{1d11e}\n';
   const v = new Verifier({});
-  const report = v.setJwks({ keys: [{ kty: 'EC', kid: odd }, { ...fx.jwks.keys[0], kid: odd }] });
+  const report = v.setJwks({ keys: [{ kty: 'EC', crv: 'P-521', kid: odd }, { ...fx.jwks.keys[0], kid: odd }] });
   assert.deepEqual(report.kids, [odd]);
   assert.equal(report.skipped[0].kid, odd);
-  assert.equal(report.skipped[0].reason, 'unsupported_kty');
+  assert.equal(report.skipped[0].reason, 'unsupported_curve');
 });
 
 // Issue 13 point 1: an empty allow-list must never mean "anything". The core refuses it;

@@ -15,7 +15,7 @@ const verifier = new Verifier({
   jwks: { keys: [] },
   issuer: 'https://idp.example',
   audience: ['api'],
-  algorithms: ['RS256'],
+  algorithms: ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA', 'Ed25519'],
   clockTolerance: '30s',
   maxTokenAge: 3600,
   requiredClaims: ['tenant'],
@@ -43,3 +43,6 @@ try {
     console.log(code, e.message, n, tenant, kid, bytes, handler);
   }
 }
+// HS* (shared secrets) and ES512 are not algorithms of this package.
+// @ts-expect-error
+new Verifier({ algorithms: ['HS256'] });
