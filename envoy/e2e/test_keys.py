@@ -25,7 +25,9 @@ def start(envoy_factory, idp, echo, plugin, concurrency=1):
     return e, port
 
 
-def wait_for(pred, timeout=10.0, every=0.05):
+# Only a ceiling: a wait ends as soon as the filter has done what it waits for, so a slow or
+# loaded machine never fails a test that a fast one passes.
+def wait_for(pred, timeout=60.0, every=0.05):
     deadline = time.time() + timeout
     while time.time() < deadline:
         if pred():
@@ -45,14 +47,14 @@ def test_remote_jwks_is_fetched_once_at_start(envoy_factory, idp, echo):
     e, port = start(envoy_factory, idp, echo, remote(idp))
     assert wait_for(lambda: request(port, "/", bearer(idp.eks_token()))[0] == 200)
     assert idp.jwks_hits == 1
-    assert wait_for(lambda: e.counter("jwtgate.jwks_fetch_ok") == 1, 3)
+    assert wait_for(lambda: e.counter("jwtgate.jwks_fetch_ok") == 1)
 
 
 def test_cache_control_max_age_drives_refresh(envoy_factory, idp, echo):
     idp.max_age = 1
     e, port = start(envoy_factory, idp, echo, remote(idp))
     assert wait_for(lambda: request(port, "/", bearer(idp.eks_token()))[0] == 200)
-    assert wait_for(lambda: idp.jwks_hits >= 3, 6), idp.jwks_hits
+    assert wait_for(lambda: idp.jwks_hits >= 3), idp.jwks_hits
     # And a long max-age is honoured too: no refetch for a while.
     idp.max_age = 3600
     # The refresh already scheduled (1 s) happens on the next 1 s tick; after it, none.
@@ -88,31 +90,31 @@ def test_outage_keeps_the_last_good_keys(envoy_factory, idp, echo):
         idp.stall_seconds = 3
         idp.set_mode(mode)
         hits = idp.jwks_hits
-        assert wait_for(lambda: idp.jwks_hits > hits, 6), mode
+        assert wait_for(lambda: idp.jwks_hits > hits), mode
         assert request(port, "/", bearer(token))[0] == 200, mode
     idp.set_mode("ok")
-    assert wait_for(lambda: e.counter("jwtgate.jwks_fetch_failed") >= 3, 5)
+    assert wait_for(lambda: e.counter("jwtgate.jwks_fetch_failed") >= 3)
     assert "keeping the last good keys" in e.log()
 
 
 def test_startup_without_idp_fails_closed_then_recovers(envoy_factory, idp, echo):
     idp.set_mode("fail")
     e, port = start(envoy_factory, idp, echo, remote(idp))
-    assert wait_for(lambda: idp.jwks_hits >= 1, 5)
+    assert wait_for(lambda: idp.jwks_hits >= 1)
     st, headers, body = request(port, "/", bearer(idp.eks_token()))
     assert (st, code(body)) == (401, "no_usable_keys")
     idp.set_mode("ok")
-    assert wait_for(lambda: request(port, "/", bearer(idp.eks_token()))[0] == 200, 8)
+    assert wait_for(lambda: request(port, "/", bearer(idp.eks_token()))[0] == 200)
 
 
 def test_startup_without_idp_can_fail_open_when_configured(envoy_factory, idp, echo):
     idp.set_mode("fail")
     e, port = start(envoy_factory, idp, echo, remote(idp, fail_open_without_keys=True))
-    assert wait_for(lambda: idp.jwks_hits >= 1, 5)
+    assert wait_for(lambda: idp.jwks_hits >= 1)
     # No keys yet: let through; once keys exist, tokens are verified again.
-    assert wait_for(lambda: request(port, "/", bearer(idp.eks_token()))[0] == 200, 3)
+    assert wait_for(lambda: request(port, "/", bearer(idp.eks_token()))[0] == 200)
     idp.set_mode("ok")
-    assert wait_for(lambda: request(port, "/", bearer("garbage"))[0] == 401, 8)
+    assert wait_for(lambda: request(port, "/", bearer("garbage"))[0] == 401)
 
 
 def test_oidc_discovery(envoy_factory, idp, echo):
@@ -185,7 +187,7 @@ def test_refetch_recovers_after_the_waiting_client_left(envoy_factory, idp, echo
     except OSError:
         pass  # the client gives up while the request waits
     idp.set_mode("ok")
-    assert wait_for(lambda: request(port, "/", bearer(idp.eks_token(key=new)))[0] == 200, 10)
+    assert wait_for(lambda: request(port, "/", bearer(idp.eks_token(key=new)))[0] == 200)
 
 
 def test_request_body_cannot_push_a_waiting_request_past_the_filter(envoy_factory, idp, echo):

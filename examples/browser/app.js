@@ -28,12 +28,15 @@ function run() {
   const jwks = $('jwks').value.trim();
   const issuer = $('issuer').value.trim() || undefined;
   const audience = $('audience').value.trim() || undefined;
+  // Every asymmetric algorithm the package verifies, unless the user narrows it (a server
+  // should list only its IdP's); each key still verifies only what its type and `alg` allow.
+  const algorithms = $('algorithms').value.split(/[\s,]+/).filter(Boolean);
   $('header').textContent = '';
   $('claims').textContent = '';
   $('keys').textContent = '';
   $('challenge').textContent = '';
   try {
-    const verifier = new Verifier({ issuer, audience });
+    const verifier = new Verifier({ issuer, audience, algorithms });
     const report = verifier.setJwks(jwks);
     $('keys').textContent = `${report.loaded} usable key(s): ${report.kids.map((k) => k ?? '(no kid)').join(', ')}` +
       report.skipped.map((s) => `\nskipped #${s.index}${s.kid ? ` (${s.kid})` : ''}: ${s.reason}: ${s.detail}`).join('');

@@ -9,6 +9,7 @@
 // and one with an 80-character non-ASCII kid: each must be answered 401/403 with a valid
 // challenge, and the server must still serve afterwards. Prints "N passed, N failed".
 import { spawn } from 'node:child_process';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { createServer } from 'node:http';
 import { createServer as netServer } from 'node:net';
 import { mkdirSync, symlinkSync, existsSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
@@ -58,6 +59,12 @@ const now = Math.floor(Date.now() / 1000);
 const claims = (extra = {}) => ({ iss: ISSUER, aud: AUDIENCE, sub: 'alice', iat: now, exp: now + 3600, ...extra });
 const good = signToken(key, claims({ name: 'Zoë' }));
 const expired = signToken(key, claims({ iat: now - 7200, exp: now - 3600 }));
+// An ES256 issuer (as new Supabase projects sign): JWS's raw r || s signature.
+const es = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const esJwk = { ...es.publicKey.export({ format: 'jwk' }), kid: 'es', alg: 'ES256', use: 'sig' };
+const esInput = [{ alg: 'ES256', typ: 'JWT', kid: 'es' }, claims({ sub: 'bob' })]
+  .map((o) => Buffer.from(JSON.stringify(o)).toString('base64url')).join('.');
+const esToken = `${esInput}.${sign('sha256', Buffer.from(esInput), { key: es.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
 const wrongAudience = signToken(key, claims({ aud: 'other' }));
 // Issue 13 point 2: a kid of 80 characters with non-ASCII in it. The core's reason used
 // to end in U+2026, which Node's setHeader and WHATWG Headers refuse: the Node example
@@ -273,6 +280,18 @@ await check('browser example: verdict, claims and reason, checked on screenshots
     await page.fill('#token', hostileKid);
     await page.click('#verify');
     expect(/^Rejected: unknown_kid: no key has kid "k+\\u\{e9\}/.test(await page.textContent('#verdict')), 'long kid verdict');
+
+    // The page allows every algorithm unless narrowed: an ES256 token verifies, and is
+    // refused once the list says RS256 only.
+    await page.fill('#token', esToken);
+    await page.fill('#jwks', JSON.stringify({ keys: [esJwk] }));
+    await page.click('#verify');
+    const esText = await page.textContent('#verdict');
+    expect(/^Valid: signature verified with key es/.test(esText), `ES256 verdict: ${esText}`);
+    await page.fill('#algorithms', 'RS256');
+    await page.click('#verify');
+    const narrowed = await page.textContent('#verdict');
+    expect(/^Rejected: alg_not_allowed/.test(narrowed), `ES256 under RS256 only: ${narrowed}`);
 
     await page.fill('#jwks', '{"keys": []}');
     await page.click('#verify');
