@@ -6,6 +6,16 @@
 //! same claims, and whatever jwtgate refuses while jwt-compact accepts breaks one of the
 //! documented rules of `oracle::RULES`. Deterministic: committed keys, seeded RNGs (PSS
 //! salts included), a fixed `now`.
+//!
+//! What the cases found, besides the rules: both refuse non-canonical base64url (padding,
+//! `+`/`/`, stray trailing bits), duplicate `alg`, `kid` or `exp` (jwt-compact's serde
+//! refuses a repeated field it knows), DER and zero or out-of-range ECDSA scalars,
+//! Ed25519 `S + L`, RSA signatures one byte short or long, `cty: JWT`, and nesting past
+//! serde_json's 128 levels; both accept high-s ECDSA (RFC 7518 §3.4 does not ask for low
+//! s), a token without `kid` (every key of the type is tried, at most four), `b64: true`,
+//! `jwk`/`x5c` (neither reads them) and escaped member names. jwt-compact alone refuses
+//! the `oracle::ORACLE_STRICTER` cases; one of them is a gap in jwtgate, recorded by the
+//! ignored test `registered_header_members_keep_their_types`.
 // Test code: a failure should stop loudly (the no-panic lints are for the library).
 #![allow(
     clippy::unwrap_used,
@@ -264,7 +274,7 @@ fn mutated_tokens_keep_the_contract() {
         for i in 0..4 {
             let token = keys.mint(alg, &header(alg, i + a as u64), &claims(i + a as u64));
             for (name, mutate) in MUTATIONS {
-                for _ in 0..6 {
+                for _ in 0..4 {
                     let m = mutate(&keys, &token, alg, &mut r);
                     if m == token {
                         continue;
@@ -285,7 +295,7 @@ fn mutated_tokens_keep_the_contract() {
     }
     println!("{verdicts:#?}");
     assert_eq!(verdicts.len(), MUTATIONS.len());
-    assert!(verdicts.values().all(|v| v.values().sum::<usize>() > 100));
+    assert!(verdicts.values().all(|v| v.values().sum::<usize>() > 60));
 }
 
 /// A valid claim set as JSON text, for the targeted cases.
