@@ -1,6 +1,10 @@
 //! Structure-aware: the input is split into header and claims JSON, re-signed with the
 //! fixture key, and verified, so the claim checks behind the signature are reached.
-//! A token the verifier accepts must really satisfy the policy.
+//! A token the verifier accepts must really satisfy the policy. Then jwt-compact is the
+//! oracle: the same header and claims are signed by jwt-compact with the key of the
+//! header's `alg` (RS256 when it names none it implements) and judged by both; any
+//! token jwtgate accepts, jwt-compact must accept with the same claims, and any it alone
+//! refuses must break a documented rule (filter/tests/oracle).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
@@ -9,7 +13,8 @@ fuzz_target!(|data: &[u8]| {
     let (header, rest) = data.split_at(split);
     let payload = rest.get(1..).unwrap_or_default();
     // Half the runs use a valid header so the mutations concentrate on the claims.
-    let header: &[u8] = if header.first() == Some(&b'!') {
+    let default = header.first() == Some(&b'!');
+    let header: &[u8] = if default {
         br#"{"alg":"RS256","kid":"fuzz"}"#
     } else {
         header
@@ -25,4 +30,18 @@ fuzz_target!(|data: &[u8]| {
         let ns = c.get("kubernetes.io.namespace");
         assert!(ns == Some(&serde_json::json!("payments")) || ns.is_some_and(|v| v.is_array()));
     }
+    let o = jwtgate_fuzz::oracle_fixture();
+    let named = serde_json::from_slice::<serde_json::Value>(header)
+        .ok()
+        .and_then(|h| Some(h.get("alg")?.as_str()?.to_owned()));
+    let token = match jwtgate_fuzz::oracle::ALGS
+        .into_iter()
+        .find(|a| named.as_deref() == Some(*a))
+    {
+        // The fixture's RS256 signature is the one jwt-compact would make (PKCS#1 v1.5
+        // is deterministic, the key is the same).
+        Some("RS256") | None => token,
+        Some(alg) => o.keys.token(alg, header, payload),
+    };
+    jwtgate_fuzz::oracle::judge(&o.keys, &o.verifier, &token);
 });

@@ -13,8 +13,38 @@ use rsa::signature::{SignatureEncoding, Signer};
 use rsa::traits::PublicKeyParts;
 use rsa::RsaPrivateKey;
 
-/// The fixed clock every target uses.
+/// jwt-compact as the oracle of jwtgate's verdicts: the core's differential tests' module.
+#[path = "../../filter/tests/oracle/mod.rs"]
+pub mod oracle;
+
+/// The fixed clock every target uses (the oracle's too).
 pub const NOW: u64 = 1_767_225_600;
+const _: () = assert!(NOW == oracle::NOW as u64);
+
+/// The oracle's keys and a jwtgate verifier over them (every algorithm, the issuer and
+/// audience the corpus uses). The RSA key is `tests/vectors/keys/main.pem`, the fixture's:
+/// its JWK is there once more with `kid` `fuzz`, so an RS256 token [`sign`] made is judged
+/// as it is, without signing it again (RSA signing is most of a run).
+pub struct OracleFixture {
+    pub keys: oracle::Keys,
+    pub verifier: Verifier,
+}
+
+pub fn oracle_fixture() -> &'static OracleFixture {
+    thread_local! {
+        static F: &'static OracleFixture = {
+            let keys = oracle::Keys::load();
+            let mut jwks: serde_json::Value = serde_json::from_str(&keys.jwks()).expect("JWKS");
+            let mut alias = jwks["keys"][0].clone();
+            assert_eq!(alias["kid"], "rsa");
+            alias["kid"] = "fuzz".into();
+            jwks["keys"].as_array_mut().expect("keys").push(alias);
+            let verifier = oracle::Keys::verifier_over(&jwks.to_string());
+            Box::leak(Box::new(OracleFixture { keys, verifier }))
+        };
+    }
+    F.with(|f| *f)
+}
 
 pub struct Fixture {
     pub key: RsaPrivateKey,
