@@ -160,11 +160,14 @@ impl Core {
             .is_some_and(|v| v.keys().contains_kid(kid))
     }
 
-    /// Full verification at `now` (seconds). `Some(payload JSON)` or `None`, with
-    /// the error kept for [`Core::last_error`].
-    pub fn verify(&mut self, token: &str, now: f64) -> Option<String> {
-        self.run(token, now)
-            .map(|verified| verified.payload_json().to_owned())
+    /// Full verification at `now` (seconds). The payload JSON as a JS string, or
+    /// `undefined` with the error kept for [`Core::last_error`]. The string is made
+    /// straight from the verified payload's bytes: returning a `String` would first copy
+    /// it into a new wasm allocation, freed again right after JS decoded it.
+    pub fn verify(&mut self, token: &str, now: f64) -> JsValue {
+        self.run(token, now).map_or(JsValue::UNDEFINED, |verified| {
+            JsValue::from_str(verified.payload_json())
+        })
     }
 
     fn run(&mut self, token: &str, now: f64) -> Option<jwtgate::Verified> {
