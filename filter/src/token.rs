@@ -194,7 +194,27 @@ fn check_header(map: Map<String, Value>, policy: &Policy) -> Result<Header, Erro
             ));
         }
     }
-    // jwk, jku, x5u, x5c and x5t are deliberately ignored: keys come only from the host's key set.
+    // jwk, jku, x5u, x5c and x5t are deliberately ignored: keys come only from the host's key
+    // set. Their types are still RFC 7515's (4.1.2-4.1.8), as for kid, typ and cty: a header
+    // that gets them wrong is malformed, whatever we do with the values.
+    for name in ["jku", "x5u", "x5t", "x5t#S256"] {
+        optional_string(&map, name)?;
+    }
+    match map.get("jwk") {
+        None | Some(Value::Object(_)) => {}
+        Some(other) => {
+            return Err(err!(
+                Malformed,
+                "jwk is {}, not an object",
+                json::kind(other)
+            ))
+        }
+    }
+    match map.get("x5c") {
+        None => {}
+        Some(Value::Array(certs)) if !certs.is_empty() && certs.iter().all(Value::is_string) => {}
+        Some(_) => return Err(err!(Malformed, "x5c is not a non-empty array of strings")),
+    }
     Ok(Header { alg, kid, typ, map })
 }
 

@@ -14,8 +14,8 @@
 //! serde_json's 128 levels; both accept high-s ECDSA (RFC 7518 §3.4 does not ask for low
 //! s), a token without `kid` (every key of the type is tried, at most four), `b64: true`,
 //! `jwk`/`x5c` (neither reads them) and escaped member names. jwt-compact alone refuses
-//! the `oracle::ORACLE_STRICTER` cases; one of them is a gap in jwtgate, recorded by the
-//! ignored test `registered_header_members_keep_their_types`.
+//! the `oracle::ORACLE_STRICTER` cases. One gap it found in jwtgate (wrongly typed `jku`,
+//! `x5u`, `x5t`, `x5c` accepted) is fixed: `registered_header_members_keep_their_types`.
 // Test code: a failure should stop loudly (the no-panic lints are for the library).
 #![allow(
     clippy::unwrap_used,
@@ -491,7 +491,7 @@ const CASES: &[Case] = &[
     (
         "x5t a number",
         |k, a| edited(k, a, set("x5t", json!(5))),
-        OracleStricter("ignored-header-members"),
+        BothRefuse,
     ),
     (
         "x5t#S256 too short",
@@ -501,7 +501,7 @@ const CASES: &[Case] = &[
     (
         "jku a number",
         |k, a| edited(k, a, set("jku", json!(5))),
-        OracleStricter("ignored-header-members"),
+        BothRefuse,
     ),
     (
         "alg duplicated",
@@ -977,16 +977,10 @@ fn no_kid_and_too_many_keys_is_the_candidate_bound() {
     assert_eq!(judge(&keys, &v, &named), BothAccept);
 }
 
-/// FOUND BY THIS DIFFERENTIAL, NOT FIXED HERE (the core is another change): jwtgate
-/// accepts a header whose registered members `jku`, `x5u`, `x5t`, `x5t#S256` or `x5c` have
-/// the wrong JSON type (`"x5t": 5`), which RFC 7515 §4.1.2, §4.1.5-4.1.8 define as strings
-/// (base64url thumbprints of 20 and 32 bytes; `x5c` an array of strings), while it refuses
-/// the same mistake in `kid`, `typ` and `cty` (`malformed`). jwt-compact refuses the
-/// token. jwtgate never uses these members (keys come only from the key set), so nothing
-/// is trusted through them; the gap is one of consistency: a strict verifier refuses a
-/// malformed registered member whether or not it reads it.
+/// Found by this differential and fixed in the core: the registered members `jku`, `x5u`,
+/// `x5t`, `x5t#S256`, `x5c` and `jwk` keep their RFC 7515 §4.1 types (as `kid`, `typ` and
+/// `cty` do) even though jwtgate never reads them; the wrong type is `malformed`.
 #[test]
-#[ignore = "jwtgate ignores the types of jku/x5u/x5t/x5t#S256/x5c; see the comment"]
 fn registered_header_members_keep_their_types() {
     let keys = Keys::load();
     let v = keys.verifier();
@@ -996,6 +990,8 @@ fn registered_header_members_keep_their_types() {
         ("x5t", json!(5)),
         ("x5t#S256", json!({"a": 1})),
         ("x5c", json!("not an array")),
+        ("x5c", json!([])),
+        ("jwk", json!("a key")),
     ] {
         let token = edited(&keys, "RS256", |h, _| {
             h.insert(member.into(), value);

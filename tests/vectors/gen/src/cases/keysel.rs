@@ -91,6 +91,28 @@ fn kid_values(c: &mut Corpus, k: &Keys) {
             "malformed",
         );
     }
+    // The ignored registered members keep their RFC 7515 types (4.1.2-4.1.8), as kid does.
+    for (name, member) in [
+        ("jku_number", r#""jku":5"#),
+        ("x5u_object", r#""x5u":{"u":"https://a"}"#),
+        ("x5t_number", r#""x5t":5"#),
+        ("x5t_s256_array", r#""x5t#S256":["a"]"#),
+        ("x5c_string", r#""x5c":"MIIB""#),
+        ("x5c_empty_array", r#""x5c":[]"#),
+        ("x5c_number_inside", r#""x5c":[1]"#),
+        ("jwk_string", r#""jwk":"main""#),
+    ] {
+        let header = format!(r#"{{"alg":"RS256","kid":"main",{member}}}"#);
+        c.case(
+            &format!("header_{name}"),
+            &format!("Header member {member} has the wrong JSON type (RFC 7515 4.1)."),
+            "main",
+            "default",
+            NOW,
+            sign::token(&k.main, &header, &p),
+            "malformed",
+        );
+    }
     // Keys found by kid in the set but skipped by the core.
     for (name, kid, about) in [
         (
