@@ -118,10 +118,10 @@ pub unsafe extern "C" fn sha256_only(data: *const u8, len: usize) -> u32 {
 /// A host that accepts every signature: what the JWT work costs without RSA or hashing.
 struct AcceptAll;
 
-impl jwtgate::HostRsa for AcceptAll {
+impl jwtgate::HostCrypto for AcceptAll {
     fn verify(
         &self,
-        _key: &jwtgate::RsaKey<'_>,
+        _key: &jwtgate::HostKey<'_>,
         _alg: jwtgate::Algorithm,
         _signing_input: &[u8],
         _signature: &[u8],
