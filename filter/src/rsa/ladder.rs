@@ -1,0 +1,45 @@
+//! The exponent ladder: `s^e mod n` in the Montgomery domain, for either engine.
+
+use super::engine::Engine;
+
+/// `s^e mod n` for odd `e >= 3`, with `s < n` in plain (not Montgomery) form.
+///
+/// Left-to-right binary exponentiation in the Montgomery domain; e = 65537 is sixteen
+/// squarings and one multiply. The last step multiplies by the plain `s` instead of its
+/// Montgomery form, which leaves the domain for free (`x·R · s / R = x·s`); this works
+/// because `e` is odd.
+///
+/// Without `rr` (`R^2 mod n`; e = 65537 only), `s` is not brought into the domain: the
+/// result is then `s^65537·R^-65536 mod n`, the scaled form the fold compares (`fold.rs`).
+// Not inlined: three callers per size class would each carry a copy (wasm size).
+#[inline(never)]
+pub(crate) fn pow_mod<E: Engine, const N: usize>(
+    s: &[E::Limb; N],
+    e: u32,
+    n: &[E::Limb; N],
+    n0: E::Limb,
+    rr: Option<&[E::Limb; N]>,
+) -> [E::Limb; N] {
+    let mut scratch = E::scratch(n);
+    let a = match rr {
+        Some(rr) => E::mul(s, rr, n, n0, &mut scratch),
+        None => *s,
+    };
+    let mut x = a;
+    if e == 65537 {
+        // The common case: 2^16 + 1 is sixteen squarings and one multiply.
+        for _ in 0..16 {
+            x = E::sqr(&x, n, n0, &mut scratch);
+        }
+    } else {
+        let top = 31 - e.leading_zeros();
+        for i in (1..top).rev() {
+            x = E::sqr(&x, n, n0, &mut scratch);
+            if (e >> i) & 1 == 1 {
+                x = E::mul(&x, &a, n, n0, &mut scratch);
+            }
+        }
+        x = E::sqr(&x, n, n0, &mut scratch);
+    }
+    E::mul(&x, s, n, n0, &mut scratch)
+}
