@@ -33,6 +33,8 @@
 //! Measurements and the variants that lost are in `README.md` next to this file.
 //! Timing side channels are not a concern: the key and the signature are public.
 
+#[cfg(feature = "bench-internals")]
+pub mod bench;
 mod engine;
 mod fold;
 mod ladder;
