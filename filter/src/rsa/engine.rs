@@ -71,6 +71,9 @@ pub(crate) trait Engine: Sized {
     ) -> Option<()>;
 }
 
+/// A number of `N` limbs of engine `E`.
+pub(crate) type Num<E, const N: usize> = [<E as Engine>::Limb; N];
+
 /// Code that runs with the limb count `N` of a key's size class as a constant.
 pub(crate) trait PerClass<E: Engine> {
     type Out;

@@ -11,8 +11,8 @@ use super::engine::Engine;
 ///
 /// Without `rr` (`R^2 mod n`; e = 65537 only), `s` is not brought into the domain: the
 /// result is then `s^65537·R^-65536 mod n`, the scaled form the fold compares (`fold.rs`).
-// Not inlined: three callers per size class would each carry a copy (wasm size).
-#[inline(never)]
+// Not inlined in wasm: three callers per size class would each carry a copy (size).
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 pub(crate) fn pow_mod<E: Engine, const N: usize>(
     s: &[E::Limb; N],
     e: u32,

@@ -22,7 +22,9 @@
 //!   random, so the encoding cannot be rebuilt and compared whole.
 //!
 //! Two engines, one per target family, each generic over the limb count so every
-//! size class gets its own fixed-size loops:
+//! size class gets its own fixed-size loops. They differ only in their limb arithmetic
+//! (`engine::Engine`); the per-key constants (`precomp.rs`), the exponent ladder
+//! (`ladder.rs`) and the e = 65537 shortcut (`fold.rs`) are written once over it:
 //! - `mont.rs` (native, thumbv7em): machine-word limbs (`u64` with `u128` products,
 //!   `u32` on 32-bit targets), fused operand-scanning multiply (CIOS) and a
 //!   separated square-then-reduce squaring that computes each cross product once.

@@ -3,7 +3,7 @@
 use alloc::boxed::Box;
 use alloc::vec;
 
-use super::engine::{Engine, PerClass};
+use super::engine::{Engine, Num, PerClass};
 use super::fold::Fold;
 use super::ladder::pow_mod;
 
@@ -40,7 +40,7 @@ impl<E: Engine> Precomp<E> {
     }
 
     /// `n` and `R^2 mod n` as `N`-limb arrays (`None` unless `N` is the key's class).
-    pub(super) fn arrays<const N: usize>(&self) -> Option<(&[E::Limb; N], &[E::Limb; N])> {
+    pub(super) fn arrays<const N: usize>(&self) -> Option<(&Num<E, N>, &Num<E, N>)> {
         Some((
             <&[E::Limb; N]>::try_from(&*self.n).ok()?,
             <&[E::Limb; N]>::try_from(&*self.rr).ok()?,
