@@ -72,7 +72,7 @@ impl<E: Engine> PerClass<E> for Consts<'_, E> {
             return None;
         }
         let (n, rr) = self.pre.arrays::<N>()?;
-        if self.p_be.len().saturating_mul(8) > N * E::LIMB_BITS {
+        if self.p_be.len() > N * E::LIMB_BITS / 8 {
             return None;
         }
         let n0 = self.pre.n0;
@@ -84,8 +84,9 @@ impl<E: Engine> PerClass<E> for Consts<'_, E> {
             x
         };
         // The scaled power of 1 is u = R^-65536; v = u·R = R^-65535.
-        let u = pow_mod::<E, N>(&unit(0), 65537, n, n0, None);
+        let one = unit(0);
         let mut scratch = E::scratch(n);
+        let u = pow_mod::<E, N>(&one, &one, 65537, n, n0, &mut scratch);
         let v = E::mul(&u, rr, n, n0, &mut scratch);
         let mut p = [E::Limb::default(); N];
         E::from_be(self.p_be, &mut p);
@@ -115,14 +116,15 @@ impl<E: Engine> PerClass<E> for Check<'_, E> {
         }
         let fold = self.pre.fold.as_ref()?;
         let (n, _) = self.pre.arrays::<N>()?;
-        if self.digest.len().saturating_mul(8) > E::DIGEST_LIMBS * E::LIMB_BITS {
+        if self.digest.len() > E::DIGEST_LIMBS * E::LIMB_BITS / 8 {
             return Some(false);
         }
-        let Some(s) = load::<E, N>(self.sig, n) else {
+        let mut s = [E::Limb::default(); N];
+        if !load::<E, N>(self.sig, n, &mut s) {
             return Some(false);
-        };
+        }
         let n0 = self.pre.n0;
-        let z = pow_mod::<E, N>(&s, 65537, n, n0, None);
+        let z = pow_mod::<E, N>(&s, &s, 65537, n, n0, &mut E::scratch(n));
         let mut e = [E::Limb::default(); N];
         E::fold_target(self.digest, &fold.k, &fold.a, n, n0, &mut e)?;
         Some(e == z)

@@ -78,6 +78,7 @@ impl Engine for Lazy {
     fn pow2_mod(k: usize, n: &[Limb], bits: usize, out: &mut [Limb]) {
         pow2_mod(k, n, bits, out);
     }
+    #[inline(always)]
     fn scratch<const N: usize>(n: &[Limb; N]) -> Scratch {
         new_scratch(n)
     }

@@ -72,6 +72,7 @@ impl Engine for Mont {
     fn pow2_mod(k: usize, n: &[Limb], bits: usize, out: &mut [Limb]) {
         pow2_mod(k, n, bits, out);
     }
+    #[inline(always)]
     fn scratch<const N: usize>(_n: &[Limb; N]) -> Self::Scratch {
         [0; 2 * MAX_LIMBS]
     }

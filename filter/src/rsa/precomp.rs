@@ -59,17 +59,19 @@ impl<E: Engine> Precomp<E> {
     }
 }
 
-/// `sig` (big-endian) as an `N`-limb number, when it is below `n`.
+/// Reads `sig` (big-endian) into `s`; true when it fits and is below `n`. (An out
+/// parameter: returning the array in an `Option` costs a copy per class in wasm.)
 pub(super) fn load<E: Engine, const N: usize>(
     sig: &[u8],
-    n: &[E::Limb; N],
-) -> Option<[E::Limb; N]> {
-    if sig.len().saturating_mul(8) > N * E::LIMB_BITS {
-        return None;
+    n: &Num<E, N>,
+    s: &mut Num<E, N>,
+) -> bool {
+    // `len·8 > N·w` without the multiplication that could overflow.
+    if sig.len() > N * E::LIMB_BITS / 8 {
+        return false;
     }
-    let mut s = [E::Limb::default(); N];
-    E::from_be(sig, &mut s);
-    (!E::ge(&s, n)).then_some(s)
+    E::from_be(sig, s);
+    !E::ge(s, n)
 }
 
 /// [`Precomp::public_op`] for one size class.
@@ -87,10 +89,14 @@ impl<E: Engine> PerClass<E> for PublicOp<'_, E> {
         let Some((n, rr)) = self.pre.arrays::<N>() else {
             return false;
         };
-        let Some(s) = load::<E, N>(self.sig, n) else {
+        let mut s = [E::Limb::default(); N];
+        if !load::<E, N>(self.sig, n, &mut s) {
             return false;
-        };
-        let m = pow_mod::<E, N>(&s, self.e, n, self.pre.n0, Some(rr));
+        }
+        let n0 = self.pre.n0;
+        let mut scratch = E::scratch(n);
+        let a = E::mul(&s, rr, n, n0, &mut scratch);
+        let m = pow_mod::<E, N>(&a, &s, self.e, n, n0, &mut scratch);
         E::to_be(&m, self.em);
         true
     }
