@@ -1,7 +1,8 @@
-//! Native RSA verification throughput: `cargo bench -p jwtgate --bench rsa`.
+//! Native RSA verification throughput:
+//! `cargo bench -p jwtgate --features bench-internals --bench rsa` (or `make -C bench native`).
 //!
 //! Prints one markdown table of verifications/s, side by side in one run:
-//! - jwtgate's engine alone (`rsa::PublicKey::verify_pkcs1v15`, digest precomputed),
+//! - jwtgate's engine alone (`bench_internals::RsaPublicKey::verify_rs256`, digest precomputed),
 //! - jwtgate's complete `Verifier::verify` (parse, SHA-256, signature, claims; no cache),
 //! - the `rsa` 0.9 crate (`RsaPublicKey::verify`, key pre-parsed),
 //! - `openssl speed -seconds 1 rsa2048` (once per round) when `openssl` is on PATH.
@@ -21,14 +22,6 @@
     clippy::indexing_slicing
 )]
 
-// The engine is crate-private, so the bench compiles the module itself (its unit
-// tests come along under `cfg(test)` but are not run here).
-#[allow(dead_code, unused_imports)]
-#[path = "../src/rsa/mod.rs"]
-mod rsa_engine;
-
-extern crate alloc;
-
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use rsa::traits::PublicKeyParts;
@@ -37,6 +30,8 @@ use sha2::{Digest, Sha256};
 use std::hint::black_box;
 use std::process::Command;
 use std::time::Instant;
+
+use jwtgate::bench_internals::RsaPublicKey;
 
 fn wall_clock() -> bool {
     std::env::var("BENCH_CLOCK").is_ok_and(|v| v == "wall")
@@ -162,7 +157,7 @@ struct Fixture {
     public: rsa::RsaPublicKey,
     digest: Vec<u8>,
     sig: Vec<u8>,
-    ours: rsa_engine::PublicKey,
+    ours: RsaPublicKey,
     token: String,
     verifier: jwtgate::Verifier,
 }
@@ -175,9 +170,8 @@ fn fixture(bits: usize) -> Fixture {
     let sig = key
         .sign(Pkcs1v15Sign::new::<Sha256>(), &digest)
         .expect("sign");
-    let ours =
-        rsa_engine::PublicKey::from_be_bytes(&public.n().to_bytes_be(), &public.e().to_bytes_be())
-            .expect("key");
+    let ours = RsaPublicKey::from_be_bytes(&public.n().to_bytes_be(), &public.e().to_bytes_be())
+        .expect("key");
     let (token, jwks) = token_and_jwks(&key);
     let keys = jwtgate::KeySet::from_jwks(jwks.as_bytes()).expect("jwks");
     let verifier = jwtgate::Verifier::new(
@@ -206,11 +200,8 @@ fn main() {
             what: "jwtgate engine (bare RSA verify)".into(),
             bits: fx.bits,
             f: Box::new(|| {
-                fx.ours.verify_pkcs1v15(
-                    rsa_engine::Hash::Sha256,
-                    black_box(&fx.digest[..]),
-                    black_box(&fx.sig),
-                )
+                fx.ours
+                    .verify_rs256(black_box(&fx.digest[..]), black_box(&fx.sig))
             }),
             rates: Vec::new(),
         });

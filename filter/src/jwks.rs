@@ -480,6 +480,7 @@ fn rsa_material(jwk: &Jwk) -> Result<RsaMaterial, Skip> {
     allow(unused_variables)
 )]
 fn host_spki(jwk: &Jwk, material: &Material) -> Vec<u8> {
+    #[cfg(any(feature = "es256", feature = "es384", feature = "eddsa"))]
     let raw = |name: &str, len: usize| coordinate(jwk, name, len).unwrap_or_default();
     match material {
         Material::Rsa(r) => spki_der(&r.n, &r.e),
@@ -494,10 +495,7 @@ fn host_spki(jwk: &Jwk, material: &Material) -> Vec<u8> {
 
 /// A coordinate member: present, canonical base64url, exactly `len` bytes (RFC 7518
 /// §6.2.1.2: the full size of the field, leading zeros kept).
-#[cfg_attr(
-    not(any(feature = "es256", feature = "es384", feature = "eddsa")),
-    allow(dead_code)
-)]
+#[cfg(any(feature = "es256", feature = "es384", feature = "eddsa"))]
 fn coordinate(jwk: &Jwk, name: &str, len: usize) -> Result<Vec<u8>, Skip> {
     let v =
         member(jwk, name)?.ok_or_else(|| (SkipReason::BadMember, alloc::format!("no {name}")))?;
@@ -520,10 +518,7 @@ fn coordinate(jwk: &Jwk, name: &str, len: usize) -> Result<Vec<u8>, Skip> {
 }
 
 /// `crv`: present and a string.
-#[cfg_attr(
-    not(any(feature = "es256", feature = "es384", feature = "eddsa")),
-    allow(dead_code)
-)]
+#[cfg(any(feature = "es256", feature = "es384", feature = "eddsa"))]
 fn curve(jwk: &Jwk) -> Result<&str, Skip> {
     member(jwk, "crv")?.ok_or_else(|| skip(SkipReason::BadMember, "no crv"))
 }

@@ -52,6 +52,12 @@ mod token;
 mod verified;
 mod verify;
 
+/// The RSA engine alone, for the crate's benchmarks (feature `bench-internals`): not a
+/// stable API.
+#[cfg(feature = "bench-internals")]
+#[doc(hidden)]
+pub use rsa::bench as bench_internals;
+
 pub use bearer::bearer_token;
 pub use claims::Claims;
 pub use error::{Error, ErrorCode};

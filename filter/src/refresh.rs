@@ -113,11 +113,6 @@ impl Refresher {
         }
     }
 
-    /// The configuration.
-    pub fn config(&self) -> &RefreshConfig {
-        &self.config
-    }
-
     /// True when a fetch should start now: its time has come and none is in flight.
     pub fn due(&self, now: u64) -> bool {
         !self.in_flight(now) && now >= self.next_at

@@ -4,17 +4,12 @@
 //! Memory protocol: JS asks for a buffer with `buf_alloc`, writes bytes into the
 //! returned pointer, and passes `(ptr, len)` pairs back. Buffers live for the whole run.
 
-// The engine is crate-private in jwtgate, so the bench compiles the module itself.
-#[allow(dead_code)]
-#[path = "../../../filter/src/rsa/mod.rs"]
-mod rsa_engine;
-
-extern crate alloc;
-
 use std::cell::RefCell;
 
+use jwtgate::bench_internals::RsaPublicKey;
+
 thread_local! {
-    static KEYS: RefCell<Vec<rsa_engine::PublicKey>> = const { RefCell::new(Vec::new()) };
+    static KEYS: RefCell<Vec<RsaPublicKey>> = const { RefCell::new(Vec::new()) };
     static VERIFIER: RefCell<Option<jwtgate::Verifier>> = const { RefCell::new(None) };
 }
 
@@ -40,12 +35,12 @@ pub extern "C" fn buf_alloc(len: usize) -> *mut u8 {
 #[no_mangle]
 pub unsafe extern "C" fn key_new(n: *const u8, n_len: usize, e: *const u8, e_len: usize) -> i32 {
     let (n, e) = unsafe { (bytes(n, n_len), bytes(e, e_len)) };
-    match rsa_engine::PublicKey::from_be_bytes(n, e) {
-        Ok(k) => KEYS.with_borrow_mut(|keys| {
+    match RsaPublicKey::from_be_bytes(n, e) {
+        Some(k) => KEYS.with_borrow_mut(|keys| {
             keys.push(k);
             keys.len() as i32 - 1
         }),
-        Err(_) => -1,
+        None => -1,
     }
 }
 
@@ -62,11 +57,7 @@ pub unsafe extern "C" fn rsa_verify(
     sig_len: usize,
 ) -> u32 {
     let (digest, sig) = unsafe { (bytes(digest, digest_len), bytes(sig, sig_len)) };
-    KEYS.with_borrow(|keys| {
-        keys.get(key)
-            .is_some_and(|k| k.verify_pkcs1v15(rsa_engine::Hash::Sha256, digest, sig))
-            as u32
-    })
+    KEYS.with_borrow(|keys| keys.get(key).is_some_and(|k| k.verify_rs256(digest, sig)) as u32)
 }
 
 /// Builds the verifier from a JWKS and a policy JSON document; 1 = ok.
@@ -118,10 +109,10 @@ pub unsafe extern "C" fn sha256_only(data: *const u8, len: usize) -> u32 {
 /// A host that accepts every signature: what the JWT work costs without RSA or hashing.
 struct AcceptAll;
 
-impl jwtgate::HostRsa for AcceptAll {
+impl jwtgate::HostCrypto for AcceptAll {
     fn verify(
         &self,
-        _key: &jwtgate::RsaKey<'_>,
+        _key: &jwtgate::HostKey<'_>,
         _alg: jwtgate::Algorithm,
         _signing_input: &[u8],
         _signature: &[u8],

@@ -17,8 +17,7 @@
 // tests and the rsa_diff fuzzer exercise every size class.
 #![allow(clippy::indexing_slicing)]
 
-use alloc::boxed::Box;
-use alloc::vec;
+use super::engine::{size_classes, Engine};
 
 /// One limb: a 28-bit digit stored in a `u32`.
 pub(crate) type Limb = u32;
@@ -27,17 +26,14 @@ pub(crate) type Limb = u32;
 pub(crate) const W: usize = 28;
 const MASK: u64 = (1 << W) - 1;
 
-/// Limbs for `bits`, rounded up to an even count (the SIMD path works on limb pairs).
-const fn class(bits: usize) -> usize {
+/// Limbs of a size class of `bits` bits, rounded up to an even count (the SIMD path
+/// works on limb pairs): 74, 110, 148, 220, 294 for 2048 ... 8192 bits.
+const fn limbs(bits: usize) -> usize {
     bits.div_ceil(W).div_ceil(2) * 2
 }
 
-/// Limbs per size class: 2048, 3072, 4096, 6144, 8192 bits (74, 110, 148, 220, 294).
-const C2048: usize = class(2048);
-const C3072: usize = class(3072);
-const C4096: usize = class(4096);
-const C6144: usize = class(6144);
-const C8192: usize = class(8192);
+/// Limbs of the largest class.
+const C8192: usize = limbs(8192);
 /// Columns of the scalar scratch buffer for the largest class.
 #[cfg(not(all(
     target_arch = "wasm32",
@@ -48,147 +44,67 @@ const MAX_COLS: usize = 2 * C8192 + 1;
 /// How many `(2^28 - 1)^2`-sized terms a column may hold, with room for carries.
 const BUDGET: u32 = 254;
 
-/// Limbs used for a modulus of `bits` bits (the smallest class that holds it).
-pub(crate) fn class_limbs(bits: usize) -> usize {
-    match bits {
-        0..=2048 => C2048,
-        2049..=3072 => C3072,
-        3073..=4096 => C4096,
-        4097..=6144 => C6144,
-        _ => C8192,
-    }
-}
-
-/// Per-key constants: `n` in limbs, `R^2 mod n` (R = 2^(28·L)), `-n^-1 mod 2^28`.
-#[derive(Clone)]
-pub(crate) struct Precomp {
-    n: Box<[Limb]>,
-    rr: Box<[Limb]>,
-    n0: Limb,
-    fold: Option<Fold>,
-}
-
 /// Limbs of a SHA-256 digest (280 bits hold its 256).
 const DIGEST_LIMBS: usize = 256usize.div_ceil(W);
 /// Columns of the fold's short product: `L + D` for the largest class.
 const FOLD_COLS: usize = C8192 + DIGEST_LIMBS + 1;
 
-/// Constants of the e = 65537, SHA-256 shortcut (see `mont::Fold` and `super::fold_prefix`).
-#[derive(Clone)]
-struct Fold {
-    a: Box<[Limb]>,
-    k: Box<[Limb]>,
-}
+/// The 28-bit engine (wasm32).
+#[derive(Clone, Copy)]
+pub(crate) struct Lazy;
 
-impl Precomp {
-    /// `n_be` is a validated odd modulus of exactly `bits` bits.
-    pub(crate) fn new(n_be: &[u8], bits: usize) -> Precomp {
-        let limbs = class_limbs(bits);
-        let mut n = vec![0 as Limb; limbs].into_boxed_slice();
-        from_be(n_be, &mut n);
-        let mut rr = vec![0 as Limb; limbs].into_boxed_slice();
-        pow2_mod(2 * W * limbs, &n, bits, &mut rr);
-        let n0 = neg_inv(n.first().copied().unwrap_or(1));
-        Precomp {
-            n,
-            rr,
-            n0,
-            fold: None,
-        }
+impl Engine for Lazy {
+    type Limb = Limb;
+    type Scratch = Scratch;
+    const LIMB_BITS: usize = W;
+    const DIGEST_LIMBS: usize = DIGEST_LIMBS;
+    // Up to 4096 bits: larger keys are rare, and each class costs wasm size.
+    const FOLD_LIMBS: usize = limbs(4096);
+
+    size_classes!(limbs);
+
+    fn from_be(bytes: &[u8], out: &mut [Limb]) {
+        from_be(bytes, out);
     }
-
-    /// Prepares the e = 65537 shortcut for the encoding prefix `p_be`; see `mont.rs`.
-    pub(crate) fn prepare_fold(&mut self, p_be: &[u8]) {
-        // Up to 4096 bits: larger keys are rare, and each class costs wasm size.
-        self.fold = match self.n.len() {
-            C2048 => self.fold_consts::<C2048>(p_be),
-            C3072 => self.fold_consts::<C3072>(p_be),
-            C4096 => self.fold_consts::<C4096>(p_be),
-            _ => None,
-        };
+    fn to_be(limbs: &[Limb], out: &mut [u8]) {
+        to_be(limbs, out);
     }
-
-    fn fold_consts<const L: usize>(&self, p_be: &[u8]) -> Option<Fold> {
-        let n = <&[Limb; L]>::try_from(&*self.n).ok()?;
-        if p_be.len() * 8 > L * W {
-            return None;
-        }
-        let rr = <&[Limb; L]>::try_from(&*self.rr).ok()?;
-        // The scaled power of 1 is u = R^-65536; v = u·R = R^-65535.
-        let mut one = [0 as Limb; L];
-        one[0] = 1;
-        let u = pow_mod(&one, 65537, n, self.n0, None);
-        let mut scratch = new_scratch(n);
-        let v = mont_mul(&u, rr, n, self.n0, &mut scratch);
-        let mut p = [0 as Limb; L];
-        from_be(p_be, &mut p);
-        let a = mont_mul(&p, &v, n, self.n0, &mut scratch);
-        let mut pow = [0 as Limb; L];
-        pow[DIGEST_LIMBS] = 1;
-        let k = mont_mul(&v, &pow, n, self.n0, &mut scratch);
-        Some(Fold {
-            a: a.into(),
-            k: k.into(),
-        })
+    fn ge(a: &[Limb], b: &[Limb]) -> bool {
+        ge(a, b)
     }
-
-    /// The e = 65537 SHA-256 check by the shortcut; see `mont::Precomp::verify_folded`.
-    pub(crate) fn verify_folded(&self, sig: &[u8], digest: &[u8]) -> Option<bool> {
-        match self.n.len() {
-            C2048 => self.folded::<C2048>(sig, digest),
-            C3072 => self.folded::<C3072>(sig, digest),
-            C4096 => self.folded::<C4096>(sig, digest),
-            _ => None,
-        }
+    fn neg_inv(n0: Limb) -> Limb {
+        neg_inv(n0)
     }
-
-    fn folded<const L: usize>(&self, sig: &[u8], digest: &[u8]) -> Option<bool> {
-        let fold = self.fold.as_ref()?;
-        let n = <&[Limb; L]>::try_from(&*self.n).ok()?;
-        if sig.len() * 8 > L * W || digest.len() * 8 > DIGEST_LIMBS * W {
-            return Some(false);
-        }
-        let mut s = [0 as Limb; L];
-        from_be(sig, &mut s);
-        if ge(&s, n) {
-            return Some(false);
-        }
-        let z = pow_mod(&s, 65537, n, self.n0, None);
-        let mut e = [0 as Limb; L];
-        fold_target(digest, &fold.k, &fold.a, n, self.n0, &mut e)?;
-        Some(e == z)
+    fn pow2_mod(k: usize, n: &[Limb], bits: usize, out: &mut [Limb]) {
+        pow2_mod(k, n, bits, out);
     }
-
-    /// `em = sig^e mod n` as big-endian bytes; false when `sig >= n`.
-    pub(crate) fn public_op(&self, e: u32, sig: &[u8], em: &mut [u8]) -> bool {
-        match self.n.len() {
-            C2048 => self.op::<C2048>(e, sig, em),
-            C3072 => self.op::<C3072>(e, sig, em),
-            C4096 => self.op::<C4096>(e, sig, em),
-            C6144 => self.op::<C6144>(e, sig, em),
-            C8192 => self.op::<C8192>(e, sig, em),
-            _ => false,
-        }
+    #[inline(always)]
+    fn scratch<const N: usize>(n: &[Limb; N]) -> Scratch {
+        new_scratch(n)
     }
-
-    fn op<const L: usize>(&self, e: u32, sig: &[u8], em: &mut [u8]) -> bool {
-        let (Ok(n), Ok(rr)) = (
-            <&[Limb; L]>::try_from(&*self.n),
-            <&[Limb; L]>::try_from(&*self.rr),
-        ) else {
-            return false;
-        };
-        if sig.len() * 8 > L * W {
-            return false;
-        }
-        let mut s = [0 as Limb; L];
-        from_be(sig, &mut s);
-        if ge(&s, n) {
-            return false;
-        }
-        let m = pow_mod(&s, e, n, self.n0, Some(rr));
-        to_be(&m, em);
-        true
+    #[inline(always)]
+    fn mul<const N: usize>(
+        a: &[Limb; N],
+        b: &[Limb; N],
+        n: &[Limb; N],
+        n0: Limb,
+        s: &mut Scratch,
+    ) -> [Limb; N] {
+        mont_mul(a, b, n, n0, s)
+    }
+    #[inline(always)]
+    fn sqr<const N: usize>(a: &[Limb; N], n: &[Limb; N], n0: Limb, s: &mut Scratch) -> [Limb; N] {
+        mont_sqr(a, n, n0, s)
+    }
+    fn fold_target(
+        digest: &[u8],
+        k: &[Limb],
+        a: &[Limb],
+        n: &[Limb],
+        n0: Limb,
+        out: &mut [Limb],
+    ) -> Option<()> {
+        fold_target(digest, k, a, n, n0, out)
     }
 }
 
@@ -369,56 +285,31 @@ fn mont_sqr<const L: usize>(
     finish(t, n)
 }
 
-/// Working memory of `mont_mul`/`mont_sqr` for one exponentiation.
+// Working memory of `mont_mul`/`mont_sqr` for one exponentiation.
 #[cfg(all(
     target_arch = "wasm32",
     any(target_feature = "simd128", feature = "simd128")
 ))]
-fn new_scratch<const L: usize>(n: &[Limb; L]) -> simd::Scratch {
-    simd::Scratch::new(n)
+use simd::Scratch;
+#[cfg(not(all(
+    target_arch = "wasm32",
+    any(target_feature = "simd128", feature = "simd128")
+)))]
+type Scratch = [u64; MAX_COLS];
+
+#[cfg(all(
+    target_arch = "wasm32",
+    any(target_feature = "simd128", feature = "simd128")
+))]
+fn new_scratch<const L: usize>(n: &[Limb; L]) -> Scratch {
+    Scratch::new(n)
 }
 #[cfg(not(all(
     target_arch = "wasm32",
     any(target_feature = "simd128", feature = "simd128")
 )))]
-fn new_scratch<const L: usize>(_n: &[Limb; L]) -> [u64; MAX_COLS] {
+fn new_scratch<const L: usize>(_n: &[Limb; L]) -> Scratch {
     [0; MAX_COLS]
-}
-
-/// `s^e mod n` for odd `e >= 3` and `s < n` (plain form); see `mont::pow_mod`.
-///
-/// Without `rr` (e = 65537 only), `s` is not brought into the domain: the result is then
-/// `s^65537·R^-65536 mod n`, the scaled form the fold compares (see `super::fold_prefix`).
-// Not inlined: three callers per size class would each carry a copy (wasm size).
-#[inline(never)]
-fn pow_mod<const L: usize>(
-    s: &[Limb; L],
-    e: u32,
-    n: &[Limb; L],
-    n0: Limb,
-    rr: Option<&[Limb; L]>,
-) -> [Limb; L] {
-    let mut scratch = new_scratch(n);
-    let a = match rr {
-        Some(rr) => mont_mul(s, rr, n, n0, &mut scratch),
-        None => *s,
-    };
-    let mut x = a;
-    if e == 65537 {
-        for _ in 0..16 {
-            x = mont_sqr(&x, n, n0, &mut scratch);
-        }
-    } else {
-        let top = 31 - e.leading_zeros();
-        for i in (1..top).rev() {
-            x = mont_sqr(&x, n, n0, &mut scratch);
-            if (e >> i) & 1 == 1 {
-                x = mont_mul(&x, &a, n, n0, &mut scratch);
-            }
-        }
-        x = mont_sqr(&x, n, n0, &mut scratch);
-    }
-    mont_mul(&x, s, n, n0, &mut scratch)
 }
 
 /// `out = a + H·k / 2^(28·D) mod n ≡ EM·R^-65536` for the digest `H`: a product by D
@@ -509,7 +400,7 @@ mod simd {
 
     /// Buffers for one exponentiation: the arranged modulus, an arranged operand,
     /// the column pairs and the extracted high columns.
-    pub(super) struct Scratch {
+    pub(crate) struct Scratch {
         n2: [v128; MAX_PAIRS],
         x2: [v128; MAX_PAIRS],
         t: [v128; MAX_T],

@@ -22,7 +22,9 @@
 //!   random, so the encoding cannot be rebuilt and compared whole.
 //!
 //! Two engines, one per target family, each generic over the limb count so every
-//! size class gets its own fixed-size loops:
+//! size class gets its own fixed-size loops. They differ only in their limb arithmetic
+//! (`engine::Engine`); the per-key constants (`precomp.rs`), the exponent ladder
+//! (`ladder.rs`) and the e = 65537 shortcut (`fold.rs`) are written once over it:
 //! - `mont.rs` (native, thumbv7em): machine-word limbs (`u64` with `u128` products,
 //!   `u32` on 32-bit targets), fused operand-scanning multiply (CIOS) and a
 //!   separated square-then-reduce squaring that computes each cross product once.
@@ -33,10 +35,16 @@
 //! Measurements and the variants that lost are in `README.md` next to this file.
 //! Timing side channels are not a concern: the key and the signature are public.
 
-// Both engines build on every target (so native tests cover both); one is used.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+#[cfg(feature = "bench-internals")]
+pub mod bench;
+mod engine;
+mod fold;
+mod ladder;
+mod precomp;
+// One engine per target; tests build both, to run each against the other.
+#[cfg(any(target_arch = "wasm32", test))]
 mod lazy;
-#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+#[cfg(any(not(target_arch = "wasm32"), test))]
 mod mont;
 mod pkcs1;
 #[cfg(feature = "pss")]
@@ -47,12 +55,14 @@ mod tests;
 
 use core::fmt;
 
+use precomp::Precomp;
+
 /// The arithmetic engine: 28-bit limbs with delayed carries on wasm32 (no carry
 /// flag, no wide multiply there), machine words everywhere else.
 #[cfg(target_arch = "wasm32")]
-use lazy::Precomp;
+type Selected = lazy::Lazy;
 #[cfg(not(target_arch = "wasm32"))]
-use mont::Precomp;
+type Selected = mont::Mont;
 
 /// Why an RSA key was refused when the key set was built.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,7 +102,7 @@ pub(crate) struct PublicKey {
     bits: usize,
     e: u32,
     /// Montgomery constants of the engine.
-    pre: Precomp,
+    pre: Precomp<Selected>,
 }
 
 impl fmt::Debug for PublicKey {
@@ -143,7 +153,7 @@ impl PublicKey {
 
         let mut pre = Precomp::new(n, bits);
         if e == 65537 && !cfg!(feature = "compact") {
-            if let Some(prefix) = fold_prefix(n.len()).as_deref() {
+            if let Some(prefix) = fold::prefix(n.len()).as_deref() {
                 pre.prepare_fold(prefix);
             }
         }
@@ -161,8 +171,7 @@ impl PublicKey {
     }
 
     /// Modulus length in bits.
-    // Part of the seam for reporting key sizes; not every build of the core calls it.
-    #[allow(dead_code)]
+    #[cfg(test)]
     pub(crate) fn bits(&self) -> usize {
         self.bits
     }
@@ -216,23 +225,6 @@ fn pss_with(
         return false;
     };
     op(em) && pss::verify(hash, digest, em, bits)
-}
-
-/// The SHA-256 encoding with an all-zero digest, `len` bytes: the constant part `P` of
-/// every expected encoding `EM = P + H` (the digest `H` is its low 32 bytes).
-///
-/// # The e = 65537 shortcut ("fold")
-/// Entering the Montgomery domain costs a full multiplication per signature. Without
-/// it, sixteen Montgomery squarings of `s` and one product with `s` give
-/// `z = s^65537·R^-65536 mod n`. Instead of undoing the factor, the expected encoding
-/// gets it too: `P·R^-65536` is a per-key constant, and `H·R^-65536` is a product by a
-/// 256-bit number reduced by as many limbs, an eighth of a full multiplication for
-/// 2048-bit keys. `z` equals `EM·R^-65536 mod n` exactly when `s^65537 mod n = EM`
-/// (R is invertible mod odd n, and `EM < n` since it starts with `00 01`), so the
-/// check is still a comparison of the whole encoding. Saves about 5% per verification.
-fn fold_prefix(len: usize) -> Option<alloc::vec::Vec<u8>> {
-    let mut p = alloc::vec![0u8; len];
-    pkcs1::encode(Hash::Sha256, &[0; 32], &mut p).then_some(p)
 }
 
 /// The PKCS#1 v1.5 check around a public operation `op` that writes `sig^e mod n`

@@ -16,8 +16,7 @@
 // tests and the rsa_diff fuzzer exercise every size class.
 #![allow(clippy::indexing_slicing)]
 
-use alloc::boxed::Box;
-use alloc::vec;
+use super::engine::{size_classes, Engine};
 
 #[cfg(target_pointer_width = "64")]
 mod width {
@@ -36,160 +35,75 @@ pub(crate) const LIMB_BYTES: usize = LIMB_BITS / 8;
 /// Limbs of the largest supported modulus (8192 bits).
 pub(crate) const MAX_LIMBS: usize = 8192 / LIMB_BITS;
 
-/// Limbs per size class. A key is computed with the smallest class that holds it;
-/// Montgomery arithmetic only needs `R > n`, so padding with zero limbs is exact.
-const C2048: usize = 2048 / LIMB_BITS;
-const C3072: usize = 3072 / LIMB_BITS;
-const C4096: usize = 4096 / LIMB_BITS;
-const C6144: usize = 6144 / LIMB_BITS;
-const C8192: usize = MAX_LIMBS;
-
-/// Limbs used for a modulus of `bits` bits.
-pub(crate) fn class_limbs(bits: usize) -> usize {
-    match bits {
-        0..=2048 => C2048,
-        2049..=3072 => C3072,
-        3073..=4096 => C4096,
-        4097..=6144 => C6144,
-        _ => C8192,
-    }
-}
-
-/// Per-key constants: `n` in limbs padded to its class, `R^2 mod n` with
-/// `R = 2^(w·limbs)`, and `-n^-1 mod 2^w`.
-#[derive(Clone)]
-pub(crate) struct Precomp {
-    n: Box<[Limb]>,
-    rr: Box<[Limb]>,
-    n0: Limb,
-    fold: Option<Fold>,
+/// Limbs of a size class of `bits` bits (a multiple of the limb width).
+const fn limbs(bits: usize) -> usize {
+    bits / LIMB_BITS
 }
 
 /// Limbs of a SHA-256 digest.
 const DIGEST_LIMBS: usize = 256 / LIMB_BITS;
 
-/// Constants of the e = 65537, SHA-256 shortcut (see `super::fold_prefix`):
-/// `a = P·R^-65536 mod n` for the encoding prefix `P`, and `k = R^-65536·2^(w·D) mod n`.
-#[derive(Clone)]
-struct Fold {
-    a: Box<[Limb]>,
-    k: Box<[Limb]>,
-}
+/// The machine-word engine (native targets).
+#[derive(Clone, Copy)]
+pub(crate) struct Mont;
 
-impl Precomp {
-    /// `n_be` is a validated odd modulus of exactly `bits` bits.
-    pub(crate) fn new(n_be: &[u8], bits: usize) -> Precomp {
-        let limbs = class_limbs(bits);
-        let mut n = vec![0 as Limb; limbs].into_boxed_slice();
-        limbs_from_be(n_be, &mut n);
-        let mut rr = vec![0 as Limb; limbs].into_boxed_slice();
-        pow2_mod(2 * LIMB_BITS * limbs, &n, bits, &mut rr);
-        let n0 = neg_inv(n.first().copied().unwrap_or(1));
-        Precomp {
-            n,
-            rr,
-            n0,
-            fold: None,
-        }
+impl Engine for Mont {
+    type Limb = Limb;
+    /// The 2N-limb square of `mont_sqr` (the product needs none).
+    type Scratch = [Limb; 2 * MAX_LIMBS];
+    const LIMB_BITS: usize = LIMB_BITS;
+    const DIGEST_LIMBS: usize = DIGEST_LIMBS;
+    const FOLD_LIMBS: usize = MAX_LIMBS;
+
+    size_classes!(limbs);
+
+    fn from_be(bytes: &[u8], out: &mut [Limb]) {
+        limbs_from_be(bytes, out);
     }
-
-    /// Prepares the e = 65537 shortcut for the encoding prefix `p_be` (the expected
-    /// encoding with an all-zero digest: as long as `n` in bytes, and below `n`).
-    pub(crate) fn prepare_fold(&mut self, p_be: &[u8]) {
-        self.fold = match self.n.len() {
-            C2048 => self.fold_consts::<C2048>(p_be),
-            C3072 => self.fold_consts::<C3072>(p_be),
-            C4096 => self.fold_consts::<C4096>(p_be),
-            C6144 => self.fold_consts::<C6144>(p_be),
-            C8192 => self.fold_consts::<C8192>(p_be),
-            _ => None,
-        };
+    fn to_be(limbs: &[Limb], out: &mut [u8]) {
+        limbs_to_be(limbs, out);
     }
-
-    fn fold_consts<const N: usize>(&self, p_be: &[u8]) -> Option<Fold> {
-        let n = <&[Limb; N]>::try_from(&*self.n).ok()?;
-        if p_be.len() > N * LIMB_BYTES {
-            return None;
-        }
-        let rr = <&[Limb; N]>::try_from(&*self.rr).ok()?;
-        // The scaled power of 1 is u = R^-65536; v = u·R = R^-65535.
-        let mut one = [0 as Limb; N];
-        one[0] = 1;
-        let u = pow_mod(&one, 65537, n, self.n0, None);
-        let v = mont_mul(&u, rr, n, self.n0);
-        let mut p = [0 as Limb; N];
-        limbs_from_be(p_be, &mut p);
-        let a = mont_mul(&p, &v, n, self.n0);
-        let mut pow = [0 as Limb; N];
-        pow[DIGEST_LIMBS] = 1;
-        let k = mont_mul(&v, &pow, n, self.n0);
-        Some(Fold {
-            a: a.into(),
-            k: k.into(),
-        })
+    fn ge(a: &[Limb], b: &[Limb]) -> bool {
+        ge(a, b)
     }
-
-    /// The e = 65537 SHA-256 check by the shortcut: `Some(valid)`, or `None` when the
-    /// key has no fold constants (the caller then takes the general path).
-    /// `sig` has the modulus length and `digest` 32 bytes (checked by the caller).
-    pub(crate) fn verify_folded(&self, sig: &[u8], digest: &[u8]) -> Option<bool> {
-        match self.n.len() {
-            C2048 => self.folded::<C2048>(sig, digest),
-            C3072 => self.folded::<C3072>(sig, digest),
-            C4096 => self.folded::<C4096>(sig, digest),
-            C6144 => self.folded::<C6144>(sig, digest),
-            C8192 => self.folded::<C8192>(sig, digest),
-            _ => None,
-        }
+    fn neg_inv(n0: Limb) -> Limb {
+        neg_inv(n0)
     }
-
-    fn folded<const N: usize>(&self, sig: &[u8], digest: &[u8]) -> Option<bool> {
-        let fold = self.fold.as_ref()?;
-        let n = <&[Limb; N]>::try_from(&*self.n).ok()?;
-        if sig.len() > N * LIMB_BYTES || digest.len() > DIGEST_LIMBS * LIMB_BYTES {
-            return Some(false);
-        }
-        let mut s = [0 as Limb; N];
-        limbs_from_be(sig, &mut s);
-        if ge(&s, n) {
-            return Some(false);
-        }
-        let z = pow_mod(&s, 65537, n, self.n0, None);
-        let mut e = [0 as Limb; N];
-        fold_target(digest, &fold.k, &fold.a, n, self.n0, &mut e)?;
-        Some(e == z)
+    fn pow2_mod(k: usize, n: &[Limb], bits: usize, out: &mut [Limb]) {
+        pow2_mod(k, n, bits, out);
     }
-
-    /// `em = sig^e mod n` as big-endian bytes; false when `sig >= n`.
-    pub(crate) fn public_op(&self, e: u32, sig: &[u8], em: &mut [u8]) -> bool {
-        match self.n.len() {
-            C2048 => self.op::<C2048>(e, sig, em),
-            C3072 => self.op::<C3072>(e, sig, em),
-            C4096 => self.op::<C4096>(e, sig, em),
-            C6144 => self.op::<C6144>(e, sig, em),
-            C8192 => self.op::<C8192>(e, sig, em),
-            _ => false,
-        }
+    #[inline(always)]
+    fn scratch<const N: usize>(_n: &[Limb; N]) -> Self::Scratch {
+        [0; 2 * MAX_LIMBS]
     }
-
-    fn op<const N: usize>(&self, e: u32, sig: &[u8], em: &mut [u8]) -> bool {
-        let (Ok(n), Ok(rr)) = (
-            <&[Limb; N]>::try_from(&*self.n),
-            <&[Limb; N]>::try_from(&*self.rr),
-        ) else {
-            return false;
-        };
-        if sig.len() > N * LIMB_BYTES {
-            return false;
-        }
-        let mut s = [0 as Limb; N];
-        limbs_from_be(sig, &mut s);
-        if ge(&s, n) {
-            return false;
-        }
-        let m = pow_mod(&s, e, n, self.n0, Some(rr));
-        limbs_to_be(&m, em);
-        true
+    #[inline(always)]
+    fn mul<const N: usize>(
+        a: &[Limb; N],
+        b: &[Limb; N],
+        n: &[Limb; N],
+        n0: Limb,
+        _s: &mut Self::Scratch,
+    ) -> [Limb; N] {
+        mont_mul(a, b, n, n0)
+    }
+    #[inline(always)]
+    fn sqr<const N: usize>(
+        a: &[Limb; N],
+        n: &[Limb; N],
+        n0: Limb,
+        s: &mut Self::Scratch,
+    ) -> [Limb; N] {
+        mont_sqr(a, n, n0, s)
+    }
+    fn fold_target(
+        digest: &[u8],
+        k: &[Limb],
+        a: &[Limb],
+        n: &[Limb],
+        n0: Limb,
+        out: &mut [Limb],
+    ) -> Option<()> {
+        fold_target(digest, k, a, n, n0, out)
     }
 }
 
@@ -425,45 +339,6 @@ fn fold_target(
         sub_in_place(out, n);
     }
     Some(())
-}
-
-/// `s^e mod n` for odd `e >= 3`, with `s < n` in plain (not Montgomery) form.
-///
-/// Left-to-right binary exponentiation in the Montgomery domain. The last step
-/// multiplies by the plain `s` instead of its Montgomery form, which leaves the
-/// domain for free (`x·R · s / R = x·s`); this works because `e` is odd.
-///
-/// Without `rr` (e = 65537 only), `s` is not brought into the domain: the result is then
-/// `s^65537·R^-65536 mod n`, the scaled form the fold compares (see `super::fold_prefix`).
-pub(crate) fn pow_mod<const N: usize>(
-    s: &[Limb; N],
-    e: u32,
-    n: &[Limb; N],
-    n0: Limb,
-    rr: Option<&[Limb; N]>,
-) -> [Limb; N] {
-    let mut scratch = [0 as Limb; 2 * MAX_LIMBS];
-    let a = match rr {
-        Some(rr) => mont_mul(s, rr, n, n0),
-        None => *s,
-    };
-    let mut x = a;
-    if e == 65537 {
-        // The common case: 2^16 + 1 is sixteen squarings and one multiply.
-        for _ in 0..16 {
-            x = mont_sqr(&x, n, n0, &mut scratch);
-        }
-    } else {
-        let top = 31 - e.leading_zeros();
-        for i in (1..top).rev() {
-            x = mont_sqr(&x, n, n0, &mut scratch);
-            if (e >> i) & 1 == 1 {
-                x = mont_mul(&x, &a, n, n0);
-            }
-        }
-        x = mont_sqr(&x, n, n0, &mut scratch);
-    }
-    mont_mul(&x, s, n, n0)
 }
 
 /// Big-endian bytes into little-endian limbs; `out` must be long enough (extra limbs are zeroed).

@@ -9,17 +9,17 @@ use std::sync::OnceLock;
 /// Both engines for one key, whichever the target selects for `PublicKey`.
 struct Engines {
     key: PublicKey,
-    word: mont::Precomp,
-    lazy: lazy::Precomp,
+    word: Precomp<mont::Mont>,
+    lazy: Precomp<lazy::Lazy>,
 }
 
 impl Engines {
     fn new(n: &[u8], e: &[u8]) -> Result<Engines, KeyRejection> {
         let key = PublicKey::from_be_bytes(n, e)?;
-        let mut word = mont::Precomp::new(n, key.bits);
-        let mut lazy = lazy::Precomp::new(n, key.bits);
+        let mut word = Precomp::new(n, key.bits);
+        let mut lazy = Precomp::new(n, key.bits);
         if key.e == 65537 {
-            let prefix = fold_prefix(n.len()).expect("prefix");
+            let prefix = fold::prefix(n.len()).expect("prefix");
             word.prepare_fold(&prefix);
             lazy.prepare_fold(&prefix);
         }
