@@ -101,7 +101,7 @@ fn allow(host: &impl Host, gate: &Gate, accepted: &[Accepted], headers: &[impl H
         let verified = acc.and_then(|a| a.verified.as_ref());
         if let Some(a) = acc {
             if !p.forward {
-                match &a.found.location {
+                match &a.location {
                     Location::Header(name) => set_header(host, name, None),
                     // Left in the request, as jwt_authn leaves them.
                     Location::KeptHeader(_) | Location::Cookie(_) => {}

@@ -5,6 +5,7 @@
 use crate::config::Source;
 use crate::wire::Header;
 use jwtgate::Error;
+use std::borrow::Cow;
 
 /// Where a token was found, so that it can be stripped before the request goes upstream.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,10 +19,30 @@ pub enum Location {
     Cookie(String),
 }
 
+/// A token and where it was, borrowed from the request headers when it appears there as is
+/// (a bearer token is ~1 KB, and this runs on every request).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Found {
-    pub token: String,
+pub struct Found<'h> {
+    pub token: Cow<'h, str>,
     pub location: Location,
+    /// The `Authorization` value whose RFC 6750 `b64token` scan [`extract`] left to
+    /// [`Found::scan`] (`defer_scan`).
+    unscanned: Option<&'h str>,
+}
+
+impl Found<'_> {
+    /// Whether the token's `b64token` scan is still to be done ([`Found::scan`]).
+    pub fn unscanned(&self) -> bool {
+        self.unscanned.is_some()
+    }
+
+    /// The `b64token` scan [`extract`] left for later: the error it would have returned.
+    pub fn scan(&self) -> Result<(), ExtractError> {
+        match self.unscanned.map(jwtgate::bearer_token) {
+            Some(Err(e)) => Err(ExtractError::Malformed(e)),
+            _ => Ok(()),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -34,10 +55,23 @@ pub enum ExtractError {
 
 /// The token for one provider, if any. `headers` are the request headers as the host
 /// gives them (lower-case names, `:path` included).
-pub fn extract(sources: &[Source], headers: &[impl Header]) -> Result<Option<Found>, ExtractError> {
-    let mut found: Option<Found> = None;
-    let mut put = |f: Found| {
-        if found.is_some() {
+///
+/// `defer_scan`: a lone `Authorization: Bearer` token is returned without its `b64token`
+/// scan (the largest part of a cache hit: a byte loop over ~1 KB), for the caller to ask
+/// the verifier's cache first and run [`Found::scan`] on a miss. A cached token has
+/// passed the scan, so the verdict is the same. With a second token, the scans run in
+/// the order the eager path runs them, so that `Malformed` and `Multiple` come out as
+/// they would.
+pub fn extract<'h>(
+    sources: &[Source],
+    headers: &'h [impl Header],
+    defer_scan: bool,
+) -> Result<Option<Found<'h>>, ExtractError> {
+    let mut found: Option<Found<'h>> = None;
+    let mut put = |f: Found<'h>| {
+        if let Some(first) = &found {
+            first.scan()?;
+            f.scan()?;
             return Err(ExtractError::Multiple);
         }
         found = Some(f);
@@ -54,19 +88,21 @@ pub fn extract(sources: &[Source], headers: &[impl Header]) -> Result<Option<Fou
                     .iter()
                     .filter(|h| h.name().eq_ignore_ascii_case(name))
                 {
+                    let value = h.value();
                     let found = if *rfc6750 {
-                        from_authorization(h.value())?
+                        from_authorization(value, defer_scan)?
                     } else {
-                        from_header(value_prefix, h.value()).map(|t| (t, true))
+                        from_header(value_prefix, value).map(|t| (t, true))
                     };
                     if let Some((token, exact)) = found {
                         put(Found {
-                            token,
+                            token: Cow::Borrowed(token),
                             location: if exact {
                                 Location::Header(name.clone())
                             } else {
                                 Location::KeptHeader(name.clone())
                             },
+                            unscanned: (*rfc6750 && defer_scan).then_some(value),
                         })?;
                     }
                 }
@@ -86,6 +122,7 @@ pub fn extract(sources: &[Source], headers: &[impl Header]) -> Result<Option<Fou
                         put(Found {
                             token: percent_decode(v).unwrap_or_default(),
                             location: Location::Param(param.clone()),
+                            unscanned: None,
                         })?;
                     }
                 }
@@ -97,8 +134,9 @@ pub fn extract(sources: &[Source], headers: &[impl Header]) -> Result<Option<Fou
                             let token = v.trim().trim_matches('"');
                             if !token.is_empty() {
                                 put(Found {
-                                    token: token.to_owned(),
+                                    token: Cow::Borrowed(token),
                                     location: Location::Cookie(cookie.clone()),
+                                    unscanned: None,
                                 })?;
                             }
                         }
@@ -114,25 +152,49 @@ pub fn extract(sources: &[Source], headers: &[impl Header]) -> Result<Option<Fou
 /// case-insensitive and the token must be a `b64token`; another scheme is no token, and so is
 /// `Bearer` with nothing after it (HTTP drops the trailing space of `Bearer `; `jwt_authn`
 /// sees no token there either). The flag is false when the scheme is not spelled exactly
-/// `Bearer`: the header is then left in the request, as `jwt_authn` leaves it.
-fn from_authorization(value: &str) -> Result<Option<(String, bool)>, ExtractError> {
+/// `Bearer`: the header is then left in the request, as `jwt_authn` leaves it. With
+/// `defer_scan`, the token is cut out as `jwtgate::bearer_token` cuts it, without the scan.
+fn from_authorization(value: &str, defer_scan: bool) -> Result<Option<(&str, bool)>, ExtractError> {
     let v = value.trim_matches([' ', '\t']);
     if v.eq_ignore_ascii_case("bearer") {
         return Ok(None);
     }
-    match jwtgate::bearer_token(value) {
-        Ok(Some(t)) => Ok(Some((t.to_owned(), value.starts_with("Bearer ")))),
+    let token = if defer_scan {
+        bearer_unscanned(v)
+    } else {
+        jwtgate::bearer_token(value)
+    };
+    match token {
+        Ok(Some(t)) => Ok(Some((t, value.starts_with("Bearer ")))),
         Ok(None) => Ok(None),
         Err(e) => Err(ExtractError::Malformed(e)),
     }
 }
 
+/// `jwtgate::bearer_token` on a value already trimmed of spaces and tabs, but for the
+/// `b64token` scan; `Found::scan` runs the whole function later. The tests hold the two
+/// to the same answers.
+fn bearer_unscanned(v: &str) -> Result<Option<&str>, Error> {
+    let (scheme, rest) = match v.find(' ') {
+        Some(i) => v.split_at(i),
+        None => (v, ""),
+    };
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Ok(None);
+    }
+    match rest.trim_start_matches(' ') {
+        // The core's own error for it.
+        "" => jwtgate::bearer_token(v),
+        token => Ok(Some(token)),
+    }
+}
+
 /// A configured header: the token follows `prefix`, matched case-sensitively (as
 /// `jwt_authn` does); a value without the prefix is no token.
-fn from_header(prefix: &str, value: &str) -> Option<String> {
+fn from_header<'v>(prefix: &str, value: &'v str) -> Option<&'v str> {
     let rest = value.strip_prefix(prefix)?;
     let token = rest.trim_matches([' ', '\t']);
-    (!token.is_empty()).then(|| token.to_owned())
+    (!token.is_empty()).then_some(token)
 }
 
 /// The first value of a header.
@@ -141,9 +203,9 @@ pub fn header<'a, H: Header>(headers: &'a [H], name: &str) -> Option<&'a str> {
 }
 
 /// `%XX` and `+` decoding; `None` when the result is not UTF-8 or an escape is broken.
-fn percent_decode(s: &str) -> Option<String> {
+fn percent_decode(s: &str) -> Option<Cow<'_, str>> {
     if !s.contains(['%', '+']) {
-        return Some(s.to_owned());
+        return Some(Cow::Borrowed(s));
     }
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
@@ -165,7 +227,7 @@ fn percent_decode(s: &str) -> Option<String> {
             }
         }
     }
-    String::from_utf8(out).ok()
+    String::from_utf8(out).ok().map(Cow::Owned)
 }
 
 /// `path` without any `param=...` pair in its query string.
@@ -208,6 +270,21 @@ mod tests {
             .collect()
     }
 
+    /// `extract` with the scan done eagerly (`deferred_scan_agrees_with_the_eager_path`
+    /// covers the other mode), owning its answer.
+    fn extract(
+        sources: &[Source],
+        headers: &[(String, String)],
+    ) -> Result<Option<Found<'static>>, ExtractError> {
+        super::extract(sources, headers, false).map(|f| {
+            f.map(|f| Found {
+                token: Cow::Owned(f.token.into_owned()),
+                location: f.location,
+                unscanned: None,
+            })
+        })
+    }
+
     fn defaults() -> Vec<Source> {
         vec![
             Source::Header {
@@ -230,7 +307,8 @@ mod tests {
             got,
             Some(Found {
                 token: "a.b.c".into(),
-                location: Location::KeptHeader("authorization".into())
+                location: Location::KeptHeader("authorization".into()),
+                unscanned: None,
             })
         );
         let got = extract(
@@ -254,7 +332,7 @@ mod tests {
             );
         }
         let got = extract(&defaults(), &h(&[(":path", "/x?access_token=")])).unwrap();
-        assert_eq!(got.map(|f| f.token), Some(String::new()));
+        assert_eq!(got.map(|f| f.token), Some("".into()));
     }
 
     #[test]
@@ -303,7 +381,8 @@ mod tests {
             got,
             Some(Found {
                 token: "a.b.c".into(),
-                location: Location::Param("access_token".into())
+                location: Location::Param("access_token".into()),
+                unscanned: None,
             })
         );
         let sources = vec![
@@ -327,6 +406,78 @@ mod tests {
             extract(&sources, &h(&[("x-token", "Other x.y.z")])),
             Ok(None)
         );
+    }
+
+    /// The scan left for later gives what the eager path gives: the same token, location and
+    /// error (`Malformed` or `Multiple`, in the same order), once `Found::scan` has run.
+    #[test]
+    fn deferred_scan_agrees_with_the_eager_path() {
+        let values = [
+            "Bearer a.b.c",
+            "bearer a.b.c",
+            "BEARER   a.b.c ",
+            "\tBearer a.b.c\t",
+            "Bearer a.b.c==",
+            "Bearer ===",
+            "Bearer =",
+            "Bearer a=b",
+            "Bearer a b",
+            "Bearer a\tb",
+            "Bearer \t a",
+            "Bearer  \t",
+            "Bearer é",
+            "Bearer a.b.c, Bearer d",
+            "Bearer",
+            "Bearer ",
+            "Bearerx a.b.c",
+            "Basic dXNlcg==",
+            "",
+            " ",
+            "\t",
+            "Bearer\ta.b.c",
+        ];
+        let mut sets: Vec<Vec<(String, String)>> = Vec::new();
+        for a in values {
+            sets.push(h(&[(":path", "/"), ("authorization", a)]));
+            sets.push(h(&[
+                (":path", "/?access_token=x.y.z"),
+                ("authorization", a),
+            ]));
+            for b in ["Bearer d.e.f", "Bearer d e", "Basic x"] {
+                sets.push(h(&[
+                    (":path", "/"),
+                    ("authorization", a),
+                    ("authorization", b),
+                ]));
+                sets.push(h(&[
+                    (":path", "/"),
+                    ("authorization", b),
+                    ("authorization", a),
+                ]));
+            }
+        }
+        for headers in &sets {
+            let eager = super::extract(&defaults(), headers, false);
+            let deferred = super::extract(&defaults(), headers, true).and_then(|f| match f {
+                Some(f) => f.scan().map(|()| Some(f)),
+                None => Ok(None),
+            });
+            let strip = |r: Result<Option<Found>, ExtractError>| {
+                r.map(|f| f.map(|f| (f.token.into_owned(), f.location)))
+                    .map_err(|e| match e {
+                        ExtractError::Multiple => "multiple".to_owned(),
+                        ExtractError::Malformed(e) => e.code().as_str().to_owned(),
+                    })
+            };
+            assert_eq!(strip(eager), strip(deferred), "{headers:?}");
+        }
+        // Only a lone bearer token waits for its scan.
+        let lone = h(&[(":path", "/"), ("authorization", "Bearer a b")]);
+        let got = super::extract(&defaults(), &lone, true).unwrap().unwrap();
+        assert!(got.unscanned() && got.scan().is_err());
+        let param = h(&[(":path", "/?access_token=a.b.c")]);
+        let got = super::extract(&defaults(), &param, true).unwrap().unwrap();
+        assert!(!got.unscanned());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! in the request headers and the time, and carries out the outcome.
 
 use crate::config::{Config, KeySource, RouteConfig};
-use crate::extract::{self, ExtractError, Found};
+use crate::extract::{self, ExtractError, Location};
 use crate::respond::Denial;
 use crate::rules::{self, Decision, Status};
 use crate::wire::Header;
@@ -25,7 +25,8 @@ pub struct Route {
 pub struct Accepted {
     pub provider: usize,
     pub verified: Option<Verified>,
-    pub found: Found,
+    /// Where the token was (to strip it).
+    pub location: Location,
 }
 
 #[derive(Clone, Debug)]
@@ -196,59 +197,84 @@ impl Gate {
         let Some(p) = self.config.providers.get(i) else {
             return (Status::Missing, None, None);
         };
-        let found = match extract::extract(&p.sources, headers) {
+        let verifier = self.verifiers.get(i).and_then(Option::as_ref);
+        // With a verifier, a bearer token's b64token scan waits for the cache's answer.
+        let found = match extract::extract(&p.sources, headers, verifier.is_some()) {
             Ok(None) => return (Status::Missing, None, None),
             Ok(Some(f)) => f,
-            Err(ExtractError::Multiple) => return (Status::Failed, None, Some(Denial::Multiple)),
-            Err(ExtractError::Malformed(e)) => {
-                return (Status::Failed, None, Some(Denial::Invalid(e.code())))
-            }
+            Err(e) => return extract_failure(e),
         };
         let remote = matches!(p.keys, KeySource::Remote(_));
         let fail = |code: ErrorCode| (Status::Failed, None, Some(Denial::Invalid(code)));
-        match self.verifiers.get(i).and_then(Option::as_ref) {
-            None if remote && may_wait => (Status::Pending, None, None),
-            None if p.fail_open_without_keys => (
-                Status::Ok,
-                Some(Accepted {
-                    provider: i,
-                    verified: None,
-                    found,
-                }),
-                None,
-            ),
-            None => fail(ErrorCode::NoUsableKeys),
-            Some(v) => match self.verify(v, &found.token, now, rsa) {
-                Ok(verified) => (
+        let Some(v) = verifier else {
+            return if remote && may_wait {
+                (Status::Pending, None, None)
+            } else if p.fail_open_without_keys {
+                (
                     Status::Ok,
                     Some(Accepted {
                         provider: i,
-                        verified: Some(verified),
-                        found,
+                        verified: None,
+                        location: found.location,
                     }),
                     None,
-                ),
-                Err(e) if e.code() == ErrorCode::UnknownKid && remote && may_wait => {
-                    (Status::Pending, None, None)
+                )
+            } else {
+                fail(ErrorCode::NoUsableKeys)
+            };
+        };
+        let cached = if found.unscanned() {
+            v.cached(&found.token, now)
+        } else {
+            None
+        };
+        let result = match cached {
+            Some(r) => r,
+            None => {
+                if let Err(e) = found.scan() {
+                    return extract_failure(e);
                 }
-                // jwt_authn answers 403 to a token without `aud` under an audience check, as
-                // to one with the wrong `aud`.
-                Err(e) if e.code() == ErrorCode::MissingClaim && e.claim() == Some("aud") => {
-                    (Status::Failed, None, Some(Denial::Forbidden(e.code())))
-                }
-                Err(e)
-                    if e.code() == ErrorCode::ClaimRuleFailed
-                        && e.claim() == Some("sub")
-                        && p.jwt_authn_subjects =>
-                {
-                    (Status::Failed, None, Some(Denial::Unauthorized(e.code())))
-                }
-                Err(e) => {
-                    log::debug!("provider {}: {}", p.name, e);
-                    fail(e.code())
-                }
-            },
+                self.verify(v, &found.token, now, rsa)
+            }
+        };
+        match result {
+            Ok(verified) => (
+                Status::Ok,
+                Some(Accepted {
+                    provider: i,
+                    verified: Some(verified),
+                    location: found.location,
+                }),
+                None,
+            ),
+            Err(e) if e.code() == ErrorCode::UnknownKid && remote && may_wait => {
+                (Status::Pending, None, None)
+            }
+            // jwt_authn answers 403 to a token without `aud` under an audience check, as
+            // to one with the wrong `aud`.
+            Err(e) if e.code() == ErrorCode::MissingClaim && e.claim() == Some("aud") => {
+                (Status::Failed, None, Some(Denial::Forbidden(e.code())))
+            }
+            Err(e)
+                if e.code() == ErrorCode::ClaimRuleFailed
+                    && e.claim() == Some("sub")
+                    && p.jwt_authn_subjects =>
+            {
+                (Status::Failed, None, Some(Denial::Unauthorized(e.code())))
+            }
+            Err(e) => {
+                log::debug!("provider {}: {}", p.name, e);
+                fail(e.code())
+            }
         }
+    }
+}
+
+/// A token that could not be taken from the request.
+fn extract_failure(e: ExtractError) -> Verdict {
+    match e {
+        ExtractError::Multiple => (Status::Failed, None, Some(Denial::Multiple)),
+        ExtractError::Malformed(e) => (Status::Failed, None, Some(Denial::Invalid(e.code()))),
     }
 }
 

@@ -74,6 +74,18 @@ impl Cache {
         self.shards
             .get(usize::try_from(h >> 32).unwrap_or(0) % self.shards.len().max(1))
     }
+
+    /// The entry for `token` (cache hash `h`) verified under key `generation`; a shard of
+    /// an older generation is emptied first. A shard another thread holds is skipped,
+    /// never waited for.
+    fn get(&self, h: u64, token: &str, generation: u64, count_miss: bool) -> Option<Verified> {
+        let mut s = self.shard(h).and_then(SpinMutex::try_lock)?;
+        if s.generation != generation {
+            s.tokens.clear();
+            s.generation = generation;
+        }
+        s.tokens.get(h, token, count_miss)
+    }
 }
 
 #[derive(Debug)]
@@ -202,21 +214,33 @@ impl Verifier {
         if let Some(cache) = &self.cache {
             let h = crate::cache::hash(token.as_bytes());
             cache_hash = Some(h);
-            // A shard another thread holds is skipped, never waited for.
-            if let Some(mut s) = cache.shard(h).and_then(SpinMutex::try_lock) {
-                if s.generation != generation {
-                    s.tokens.clear();
-                    s.generation = generation;
-                }
-                if let Some(hit) = s.tokens.get(h, token) {
-                    drop(s);
-                    check_times(&self.policy, hit.claims().as_map(), now)?;
-                    return Ok(Prepared::Cached(hit));
-                }
+            if let Some(hit) = cache.get(h, token, generation, true) {
+                check_times(&self.policy, hit.claims().as_map(), now)?;
+                return Ok(Prepared::Cached(hit));
             }
         }
         let compact = token::parse(token, &self.policy)?;
         SignatureCheck::new(token, compact, keys, generation, cache_hash).map(Prepared::Signature)
+    }
+
+    /// The cache's verdict on `token`, before any check of the token itself: `Some` when a
+    /// token byte for byte equal to it verified under the current keys (the time claims
+    /// are checked again at `now`, as on every hit), `None` when it is not cached or the
+    /// verifier has no cache; then [`Verifier::verify`] decides (and counts the miss).
+    ///
+    /// A cached token has passed every check, so it is three strict base64url segments:
+    /// a caller may leave its own syntax checks of the token (RFC 6750 `b64token`, in
+    /// [`crate::bearer_token`]) until this answers `None`, and the verdict is the same.
+    pub fn cached(&self, token: &str, now: u64) -> Option<Result<Verified, Error>> {
+        let cache = self.cache.as_ref()?;
+        let generation = self.keys.read().1;
+        let hit = cache.get(
+            crate::cache::hash(token.as_bytes()),
+            token,
+            generation,
+            false,
+        )?;
+        Some(check_times(&self.policy, hit.claims().as_map(), now).map(|()| hit))
     }
 
     /// The second step: `holds` is the verdict on `check`'s signature (any candidate
