@@ -53,6 +53,7 @@ lint: setup-rust
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy -p jwtgate -p jwtgate-harness -p jwtgate-vectors-gen --all-targets -- -D warnings
 	$(CARGO) clippy -p jwtgate --lib --tests --no-default-features --features pss,ecdsa,eddsa,ecdsa-compact -- -D warnings
+	$(CARGO) clippy -p jwtgate --features bench-internals --all-targets -- -D warnings
 	$(CARGO) clippy -p jwtgate-envoy --target wasm32-wasip1 -- -D warnings
 	$(CARGO) clippy -p jwtgate-envoy --features migrate --all-targets -- -D warnings
 	$(CARGO) clippy -p jwtgate-js --target wasm32-unknown-unknown -- -D warnings
