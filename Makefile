@@ -135,6 +135,12 @@ package: setup-rust
 	    grep -qx "$$f" <<<"$$files" || { echo "the $$p crate does not ship $$f" >&2; exit 1; }; \
 	  done; \
 	done
+# cargo verifies jwtgate-envoy against the packed jwtgate through a local registry, which it
+# extracts under $CARGO_HOME/registry/src/-<hash>/ and reuses on the next run as if a version
+# never changed (a stale jwtgate there broke CI). Only file registries' directories start
+# with "-"; crates.io's are untouched.
+	rm -rf "$${CARGO_HOME:-$$HOME/.cargo}"/registry/src/-*/jwtgate-[0-9]* \
+	  "$${CARGO_HOME:-$$HOME/.cargo}"/registry/src/-*/jwtgate-envoy-[0-9]*
 	$(CARGO) publish --dry-run --allow-dirty -p jwtgate -p jwtgate-envoy
 	$(CARGO) package -p jwtgate --allow-dirty --no-verify
 	@ver="$$(sed -n 's/^version = "\(.*\)"$$/\1/p' filter/Cargo.toml | head -n1)"; \
