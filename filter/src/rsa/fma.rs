@@ -161,7 +161,7 @@ impl Fma {
         let mut lo = [0u64; 2 * T];
         let mut hi = [0u64; 2 * T];
         for i in 0..L {
-            let (first, len) = if i % 2 == 0 {
+            let (first, len) = if i.is_multiple_of(2) {
                 (i, 2 * P)
             } else {
                 (i - 1, 2 * P + 2)
@@ -209,23 +209,23 @@ impl Fma {
         // Column `c`'s value is lo lane c + hi lane c-1 (+ the carry from below).
         let lane = |v: &[v128; T], c: usize| -> u64 {
             let Some(&p) = v.get(c / 2) else { return 0 };
-            if c % 2 == 0 {
+            if c.is_multiple_of(2) {
                 u64x2_extract_lane::<0>(p)
             } else {
                 u64x2_extract_lane::<1>(p)
             }
         };
-        for i in 0..L {
+        for (i, &bi) in b.iter().enumerate() {
             let below = if i == 0 { 0 } else { lane(&hi, i - 1) };
             // The constant parts are 0 mod 2^51, so m is right before they are complete.
             let c = lane(&lo, i)
                 .wrapping_add(below)
                 .wrapping_add(carry)
-                .wrapping_add(a[0].wrapping_mul(b[i]));
+                .wrapping_add(a[0].wrapping_mul(bi));
             let m = c.wrapping_mul(self.n0) & MASK;
-            let (y, mv) = (f64x2_splat(b[i] as f64), f64x2_splat(m as f64));
+            let (y, mv) = (f64x2_splat(bi as f64), f64x2_splat(m as f64));
             let r = i / 2;
-            let (x, n): (&[v128], &[v128]) = if i % 2 == 0 {
+            let (x, n): (&[v128], &[v128]) = if i.is_multiple_of(2) {
                 (&a_even[..P], &self.n_even[..P])
             } else {
                 (&a_odd, &self.n_odd)
