@@ -18,4 +18,9 @@ nhex="$(grep '^2048 ' "$here/../../filter/src/rsa/test_keys.txt" | head -n 1 | c
   echo 'document.getElementById("o").textContent = `${out.join("\n")}\n${navigator.userAgent}`;</script></body></html>'
 } >"$dir/page.html"
 timeout 300 "${CHROMIUM:-/usr/bin/chromium}" --headless --no-sandbox --disable-gpu --dump-dom "file://$dir/page.html" 2>/dev/null |
-  python3 -c 'import sys, html; s = sys.stdin.read(); a = s.index("<pre id=\"o\">") + 12; print(html.unescape(s[a:s.index("</pre>", a)]))'
+  python3 -c 'import sys, html
+s = sys.stdin.read()
+a = s.find("<pre id=\"o\">") + 12
+r = html.unescape(s[a:s.find("</pre>", a)]) if a >= 12 else ""
+print(r or f"fma-chromium: no result in Chromium output ({len(s)} bytes); run it again", file=sys.stdout if r else sys.stderr)
+sys.exit(0 if r else 1)'

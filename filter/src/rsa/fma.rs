@@ -50,9 +50,10 @@ pub(crate) struct Fma {
     /// `n` as even-row and odd-row pairs.
     n_even: [v128; P + 1],
     n_odd: [v128; P + 1],
-    /// Initial columns: minus the constant parts of every pattern a column receives.
-    lo0: [v128; T],
-    hi0: [v128; T],
+    /// Initial columns `[lo, hi]`: minus the constant parts of every pattern a column
+    /// receives. (Interleaved, like the operands `[x, n]`, so a row's loop walks two
+    /// arrays, not four: V8 otherwise spills its pointers.)
+    acc0: [[v128; 2]; T],
 }
 
 /// True when `f64x2.relaxed_madd` is fused here (the split needs one rounding).
@@ -145,8 +146,7 @@ impl Fma {
             rr: [0; L],
             n_even: [zero; P + 1],
             n_odd: [zero; P + 1],
-            lo0: [zero; T],
-            hi0: [zero; T],
+            acc0: [[zero; 2]; T],
         };
         pairs(&n, false, &mut f.n_even);
         pairs(&n, true, &mut f.n_odd);
@@ -174,8 +174,10 @@ impl Fma {
             }
         }
         for k in 0..T {
-            self.lo0[k] = u64x2(lo[2 * k], lo[2 * k + 1]);
-            self.hi0[k] = u64x2(hi[2 * k], hi[2 * k + 1]);
+            self.acc0[k] = [
+                u64x2(lo[2 * k], lo[2 * k + 1]),
+                u64x2(hi[2 * k], hi[2 * k + 1]),
+            ];
         }
     }
 
@@ -203,36 +205,44 @@ impl Fma {
         let (mut a_even, mut a_odd) = ([zero; P + 1], [zero; P + 1]);
         pairs(a, false, &mut a_even);
         pairs(a, true, &mut a_odd);
-        let mut lo = self.lo0;
-        let mut hi = self.hi0;
+        let (mut even, mut odd) = ([[zero; 2]; P + 1], [[zero; 2]; P + 1]);
+        for k in 0..=P {
+            even[k] = [a_even[k], self.n_even[k]];
+            odd[k] = [a_odd[k], self.n_odd[k]];
+        }
+        let mut acc = self.acc0;
         let mut carry = 0u64;
         // Column `c`'s value is lo lane c + hi lane c-1 (+ the carry from below).
-        let lane = |v: &[v128; T], c: usize| -> u64 {
-            let Some(&p) = v.get(c / 2) else { return 0 };
+        let lane = |v: &[[v128; 2]; T], c: usize, which: usize| -> u64 {
+            let Some(&p) = v.get(c / 2).and_then(|p| p.get(which)) else {
+                return 0;
+            };
             if c.is_multiple_of(2) {
                 u64x2_extract_lane::<0>(p)
             } else {
                 u64x2_extract_lane::<1>(p)
             }
         };
+        let lo = |v: &[[v128; 2]; T], c: usize| lane(v, c, 0);
+        let hi = |v: &[[v128; 2]; T], c: usize| lane(v, c, 1);
         for (i, &bi) in b.iter().enumerate() {
-            let below = if i == 0 { 0 } else { lane(&hi, i - 1) };
+            let below = if i == 0 { 0 } else { hi(&acc, i - 1) };
             // The constant parts are 0 mod 2^51, so m is right before they are complete.
-            let c = lane(&lo, i)
+            let c = lo(&acc, i)
                 .wrapping_add(below)
                 .wrapping_add(carry)
                 .wrapping_add(a[0].wrapping_mul(bi));
             let m = c.wrapping_mul(self.n0) & MASK;
             let (y, mv) = (f64x2_splat(bi as f64), f64x2_splat(m as f64));
             let r = i / 2;
-            let (x, n): (&[v128], &[v128]) = if i.is_multiple_of(2) {
-                (&a_even[..P], &self.n_even[..P])
+            let xn: &[[v128; 2]] = if i.is_multiple_of(2) {
+                &even[..P]
             } else {
-                (&a_odd, &self.n_odd)
+                &odd
             };
-            row(&mut lo[r..], &mut hi[r..], x, y, n, mv);
-            let below = if i == 0 { 0 } else { lane(&hi, i - 1) };
-            let col = lane(&lo, i).wrapping_add(below).wrapping_add(carry);
+            row(&mut acc[r..], xn, y, mv);
+            let below = if i == 0 { 0 } else { hi(&acc, i - 1) };
+            let col = lo(&acc, i).wrapping_add(below).wrapping_add(carry);
             debug_assert_eq!(col & MASK, 0);
             carry = ((col as i64) >> W) as u64;
         }
@@ -240,16 +250,16 @@ impl Fma {
         let mut out = [0u64; L];
         for (k, o) in out.iter_mut().enumerate() {
             let c = L + k;
-            let v = lane(&lo, c)
-                .wrapping_add(lane(&hi, c - 1))
+            let v = lo(&acc, c)
+                .wrapping_add(hi(&acc, c - 1))
                 .wrapping_add(carry);
             *o = v & MASK;
             carry = ((v as i64) >> W) as u64;
         }
         // Column 2L: only the high parts of the last row reach it.
         let top = carry
-            .wrapping_add(lane(&lo, 2 * L))
-            .wrapping_add(lane(&hi, 2 * L - 1));
+            .wrapping_add(lo(&acc, 2 * L))
+            .wrapping_add(hi(&acc, 2 * L - 1));
         if top != 0 || ge(&out, &self.n) {
             sub_in_place(&mut out, &self.n);
         }
@@ -257,18 +267,18 @@ impl Fma {
     }
 }
 
-/// `lo/hi[k] += split(x[k]·y) + split(n[k]·m)`.
+/// `acc[k] += [lo, hi] of split(x·y) + split(n·m)`, `xn[k] = [x, n]`.
 #[inline]
 #[target_feature(enable = "simd128,relaxed-simd")]
-fn row(lo: &mut [v128], hi: &mut [v128], x: &[v128], y: v128, n: &[v128], m: v128) {
+fn row(acc: &mut [[v128; 2]], xn: &[[v128; 2]], y: v128, m: v128) {
     let (c_hi, c_lo) = (f64x2_splat(C_HI), f64x2_splat(C_LO));
-    for (((l, h), &xk), &nk) in lo.iter_mut().zip(hi.iter_mut()).zip(x).zip(n) {
+    for (a, &[xk, nk]) in acc.iter_mut().zip(xn) {
         let h1 = f64x2_relaxed_madd(xk, y, c_hi);
         let h2 = f64x2_relaxed_madd(nk, m, c_hi);
         let l1 = f64x2_relaxed_madd(xk, y, f64x2_sub(c_lo, h1));
         let l2 = f64x2_relaxed_madd(nk, m, f64x2_sub(c_lo, h2));
-        *l = i64x2_add(*l, i64x2_add(l1, l2));
-        *h = i64x2_add(*h, i64x2_add(h1, h2));
+        a[0] = i64x2_add(a[0], i64x2_add(l1, l2));
+        a[1] = i64x2_add(a[1], i64x2_add(h1, h2));
     }
 }
 
