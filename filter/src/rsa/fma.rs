@@ -54,6 +54,8 @@ pub(crate) struct Fma {
     /// receives. (Interleaved, like the operands `[x, n]`, so a row's loop walks two
     /// arrays, not four: V8 otherwise spills its pointers.)
     acc0: [[v128; 2]; T],
+    /// `[C_HI, C_LO]` splatted, read from here so V8 keeps them instead of rebuilding them.
+    c: [v128; 2],
 }
 
 /// True when `f64x2.relaxed_madd` is fused here (the split needs one rounding).
@@ -147,6 +149,7 @@ impl Fma {
             n_even: [zero; P + 1],
             n_odd: [zero; P + 1],
             acc0: [[zero; 2]; T],
+            c: [f64x2_splat(C_HI), f64x2_splat(C_LO)],
         };
         pairs(&n, false, &mut f.n_even);
         pairs(&n, true, &mut f.n_odd);
@@ -240,7 +243,7 @@ impl Fma {
             } else {
                 &odd
             };
-            row(&mut acc[r..], xn, y, mv);
+            row(&mut acc[r..], xn, y, mv, self.c);
             let below = if i == 0 { 0 } else { hi(&acc, i - 1) };
             let col = lo(&acc, i).wrapping_add(below).wrapping_add(carry);
             debug_assert_eq!(col & MASK, 0);
@@ -270,8 +273,7 @@ impl Fma {
 /// `acc[k] += [lo, hi] of split(x·y) + split(n·m)`, `xn[k] = [x, n]`.
 #[inline]
 #[target_feature(enable = "simd128,relaxed-simd")]
-fn row(acc: &mut [[v128; 2]], xn: &[[v128; 2]], y: v128, m: v128) {
-    let (c_hi, c_lo) = (f64x2_splat(C_HI), f64x2_splat(C_LO));
+fn row(acc: &mut [[v128; 2]], xn: &[[v128; 2]], y: v128, m: v128, [c_hi, c_lo]: [v128; 2]) {
     for (a, &[xk, nk]) in acc.iter_mut().zip(xn) {
         let h1 = f64x2_relaxed_madd(xk, y, c_hi);
         let h2 = f64x2_relaxed_madd(nk, m, c_hi);
