@@ -136,3 +136,59 @@ pub unsafe extern "C" fn jwt_verify_no_rsa(token: *const u8, token_len: usize, n
             .is_some_and(|v| v.verify_with(token, now, &AcceptAll).is_ok()) as u32
     })
 }
+
+/// The engine's bare `sig^e mod n` (general path) into `out`: 1 = done.
+///
+/// # Safety
+/// Pointers from `buf_alloc`; `out` as long as the modulus.
+#[no_mangle]
+pub unsafe extern "C" fn rsa_public_op(
+    key: usize,
+    sig: *const u8,
+    sig_len: usize,
+    out: *mut u8,
+) -> u32 {
+    let sig = unsafe { bytes(sig, sig_len) };
+    let out = unsafe { core::slice::from_raw_parts_mut(out, sig_len) };
+    KEYS.with_borrow(|keys| keys.get(key).is_some_and(|k| k.public_op(sig, out)) as u32)
+}
+
+#[cfg(feature = "fma-proto")]
+mod fma {
+    use super::bytes;
+    use jwtgate::bench_internals::FmaKey;
+    use std::cell::RefCell;
+
+    thread_local! {
+        static FMA: RefCell<Option<FmaKey>> = const { RefCell::new(None) };
+    }
+
+    /// 1 when `f64x2.relaxed_madd` is fused on this host.
+    #[no_mangle]
+    pub extern "C" fn fma_probe() -> u32 {
+        FmaKey::probe() as u32
+    }
+
+    /// Sets the prototype's 2048-bit key: 1 = ok.
+    ///
+    /// # Safety
+    /// Pointers from `buf_alloc`.
+    #[no_mangle]
+    pub unsafe extern "C" fn fma_key(n: *const u8, n_len: usize) -> u32 {
+        let key = FmaKey::new(unsafe { bytes(n, n_len) });
+        let ok = key.is_some() as u32;
+        FMA.set(key);
+        ok
+    }
+
+    /// The prototype's `sig^65537 mod n` into `out` (256 bytes): 1 = done.
+    ///
+    /// # Safety
+    /// Pointers from `buf_alloc`.
+    #[no_mangle]
+    pub unsafe extern "C" fn fma_public_op(sig: *const u8, sig_len: usize, out: *mut u8) -> u32 {
+        let sig = unsafe { bytes(sig, sig_len) };
+        let out = unsafe { core::slice::from_raw_parts_mut(out, sig_len) };
+        FMA.with_borrow(|k| k.as_ref().is_some_and(|k| k.public_op(sig, out)) as u32)
+    }
+}

@@ -18,3 +18,34 @@ impl RsaPublicKey {
         self.0.verify_pkcs1v15(super::Hash::Sha256, digest, sig)
     }
 }
+
+impl RsaPublicKey {
+    /// The bare `sig^e mod n` of the selected engine (general path: domain entry,
+    /// the exponent ladder, no e = 65537 shortcut) into `out`; false if refused.
+    pub fn public_op(&self, sig: &[u8], out: &mut [u8]) -> bool {
+        self.0.pre.public_op(self.0.e, sig, out)
+    }
+}
+
+/// The relaxed-SIMD prototype (`fma-proto`, 2048-bit keys only): the same
+/// `sig^65537 mod n` as [`RsaPublicKey::public_op`].
+#[cfg(all(target_arch = "wasm32", feature = "fma-proto"))]
+pub struct FmaKey(super::fma::Fma);
+
+#[cfg(all(target_arch = "wasm32", feature = "fma-proto"))]
+impl FmaKey {
+    /// `n` big-endian, 2048 bits, odd.
+    pub fn new(n: &[u8]) -> Option<FmaKey> {
+        super::fma::Fma::new(n).map(FmaKey)
+    }
+
+    /// True when this host fuses `f64x2.relaxed_madd` (the kernel is wrong otherwise).
+    pub fn probe() -> bool {
+        super::fma::probe()
+    }
+
+    /// `sig^65537 mod n` into `out` (256 bytes); false if `sig >= n`.
+    pub fn public_op(&self, sig: &[u8], out: &mut [u8]) -> bool {
+        self.0.pow65537(sig, out)
+    }
+}

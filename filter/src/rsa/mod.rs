@@ -38,6 +38,8 @@
 #[cfg(feature = "bench-internals")]
 pub mod bench;
 mod engine;
+#[cfg(all(target_arch = "wasm32", feature = "fma-proto"))]
+mod fma;
 mod fold;
 mod ladder;
 mod precomp;
