@@ -42,6 +42,18 @@ def main() -> int:
     print("|---|---:|---:|---:|---|")
     for i, (n, core, pem, der, ok) in enumerate(rows):
         print(f"| {i + 1} | {int(core) / 1000:.1f} us | {int(pem) / 1000:.1f} us | {int(der) / 1000:.1f} us | {ok} of {n} |")
+    split = re.findall(r"FFI-SPLIT der_bad_hash_ns=(\d+) no_key_ns=(\d+) bad_hash_answer=(\".*?\") no_key_answer=(\".*?\")", e.log())
+    rows_split = list(zip(rows, split))
+    if rows_split:
+        print("\nThe DER call split (an unknown hash name: Envoy imports the key, then stops; an empty key: "
+              "it stops at the import):\n")
+        print("| VM | crossing + protobuf (empty key) | key import (unknown hash - empty key) "
+              "| verification (DER call - unknown hash) |")
+        print("|---|---:|---:|---:|")
+        for i, ((_, _, _, der, _), (bad, none, bad_ans, none_ans)) in enumerate(rows_split):
+            print(f"| {i + 1} | {int(none) / 1000:.1f} us | {(int(bad) - int(none)) / 1000:.1f} us "
+                  f"| {(int(der) - int(bad)) / 1000:.1f} us |")
+        print(f"\nEnvoy's answers: unknown hash {split[0][2]}, empty key {split[0][3]}")
     return 0
 
 

@@ -2,6 +2,11 @@
 //! times through Envoy's `verify_signature` foreign function (key as PEM and as DER), and
 //! logs the average time of each. The configuration is JSON: `token`, `jwks`, `pem`,
 //! `der` (base64 SubjectPublicKeyInfo), `n`.
+//!
+//! Two more calls split the DER call's cost: with an unknown hash name (`sha255`) Envoy
+//! imports the key and then gives up before verifying; with an empty key it gives up at the
+//! import. So: crossing and protobuf = the empty-key call, key import = unknown hash minus
+//! empty key, the verification itself = the DER call minus the unknown hash.
 
 use base64::Engine as _;
 use proxy_wasm::hostcalls;
@@ -47,19 +52,33 @@ fn verified(result: &[u8]) -> bool {
 }
 
 fn foreign(key_tag: u8, key: &[u8], sig: &[u8], signing_input: &[u8], n: u32) -> (u128, u32) {
+    foreign_with(b"sha256", key_tag, key, sig, signing_input, n).0
+}
+
+/// Also returns the last answer (to see where Envoy stopped).
+fn foreign_with(
+    hash: &[u8],
+    key_tag: u8,
+    key: &[u8],
+    sig: &[u8],
+    signing_input: &[u8],
+    n: u32,
+) -> ((u128, u32), Vec<u8>) {
     let mut ok = 0;
+    let mut last = Vec::new();
     let t0 = now_ns();
     for _ in 0..n {
         let mut a = Vec::with_capacity(1024 + key.len() + signing_input.len());
-        field(&mut a, 0x0a, b"sha256");
+        field(&mut a, 0x0a, hash);
         field(&mut a, key_tag, key);
         field(&mut a, 0x1a, sig);
         field(&mut a, 0x22, signing_input);
         if let Ok(Some(r)) = hostcalls::call_foreign_function("verify_signature", Some(&a)) {
             ok += u32::from(verified(&r));
+            last = r;
         }
     }
-    ((now_ns() - t0) / u128::from(n.max(1)), ok)
+    (((now_ns() - t0) / u128::from(n.max(1)), ok), last)
 }
 
 impl RootContext for Bench {
@@ -102,8 +121,16 @@ impl RootContext for Bench {
         let core = (now_ns() - t0) / u128::from(n);
         let (pem_ns, pem_ok) = foreign(0x2a, pem.as_bytes(), &sig, signing_input.as_bytes(), n);
         let (der_ns, der_ok) = foreign(0x12, &der, &sig, signing_input.as_bytes(), n);
+        let si = signing_input.as_bytes();
+        let ((bad_hash_ns, _), bad_hash) = foreign_with(b"sha255", 0x12, &der, &sig, si, n);
+        let ((no_key_ns, _), no_key) = foreign_with(b"sha256", 0x12, &[], &sig, si, n);
         log::info!(
             "FFI-BENCH n={n} in_wasm_core_ns={core} foreign_pem_ns={pem_ns} foreign_der_ns={der_ns} ok={core_ok}/{pem_ok}/{der_ok}"
+        );
+        log::info!(
+            "FFI-SPLIT der_bad_hash_ns={bad_hash_ns} no_key_ns={no_key_ns} bad_hash_answer={:?} no_key_answer={:?}",
+            String::from_utf8_lossy(&bad_hash),
+            String::from_utf8_lossy(&no_key)
         );
         true
     }
