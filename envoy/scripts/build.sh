@@ -36,5 +36,6 @@ cargo build -p jwtgate-envoy --release --target wasm32-wasip1 "${quiet[@]}"
 CARGO_TARGET_DIR=target/wasm-strip cargo build --manifest-path envoy/wasm-strip/Cargo.toml \
   --release "${quiet[@]}"
 mkdir -p target/envoy
-target/wasm-strip/release/jwtgate-wasm-strip target/wasm32-wasip1/release/jwtgate_envoy.wasm \
+# cargo writes where CARGO_TARGET_DIR says (relative to the root, where it runs).
+target/wasm-strip/release/jwtgate-wasm-strip "${CARGO_TARGET_DIR:-target}/wasm32-wasip1/release/jwtgate_envoy.wasm" \
   target/envoy/jwtgate_envoy.wasm "${unused[@]}"
