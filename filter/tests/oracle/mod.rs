@@ -333,6 +333,22 @@ pub const RULES: &[Rule] = &[
               not an absent member (jwt-compact reads null as absent)",
     },
     Rule {
+        name: "header-jwk-type",
+        code: ErrorCode::Malformed,
+        reason_contains: "jwk is ",
+        why: "RFC 7515 §4.1.3: jwk is a JSON object (a JWK); jwtgate never reads it (keys \
+              come only from the key set) but refuses a header that gets its type wrong; \
+              jwt-compact ignores the member",
+    },
+    Rule {
+        name: "header-x5c-type",
+        code: ErrorCode::Malformed,
+        reason_contains: "x5c is not a non-empty array of strings",
+        why: "RFC 7515 §4.1.6: x5c is a non-empty JSON array of certificate strings; \
+              jwtgate never reads it but refuses a header that gets its type wrong; \
+              jwt-compact ignores the member",
+    },
+    Rule {
         name: "crit",
         code: ErrorCode::CritUnsupported,
         reason_contains: "crit",
@@ -359,6 +375,15 @@ pub const RULES: &[Rule] = &[
         reason_contains: "kid",
         why: "RFC 7515 §4.1.4: kid names the key; a kid naming no key usable with the alg \
               is refused, not tried against other keys (jwt-compact is handed the key)",
+    },
+    Rule {
+        name: "kid-selects-the-key-size",
+        code: ErrorCode::BadSignature,
+        reason_contains: "the key's modulus is",
+        why: "RFC 7515 §4.1.4: kid names the key, and RFC 8017 §8.2.2 step 1: a signature \
+              is exactly as long as that key's modulus; a kid naming the 2048-bit key on a \
+              4096-bit signature is refused (jwt-compact is handed both keys and tries the \
+              other)",
     },
     Rule {
         name: "claim-types",
