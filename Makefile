@@ -45,9 +45,18 @@ ENVOY_WASM := $(CURDIR)/target/envoy/jwtgate_envoy.wasm
 envoy-module: setup-rust
 	bash envoy/scripts/build.sh
 
-# Every test; the README and .ci/run call exactly this.
-test: lint deny check-no-std test-core test-wasm-rsa test-vectors test-harness test-fuzz test-envoy test-idp test-soak test-js package oci-test
-	@echo "make test: every suite passed"
+# Every test; the README and .ci/run call exactly this. The stages run one after another,
+# each printing when it started and how long it took, so a CI log that ends early still
+# says where the time went.
+TEST_STAGES := lint deny check-no-std test-core test-wasm-rsa test-vectors test-harness test-fuzz \
+               test-envoy test-idp test-soak test-js package oci-test
+test:
+	@t0=$$SECONDS; for s in $(TEST_STAGES); do \
+	  t=$$SECONDS; echo "== make $$s (started $$(date -u +%T), $$((t - t0)) s in)"; \
+	  $(MAKE) --no-print-directory $$s || { echo "make test: $$s failed after $$((SECONDS - t)) s" >&2; exit 1; }; \
+	  echo "== make $$s: passed in $$((SECONDS - t)) s"; \
+	done; \
+	echo "make test: every suite passed in $$((SECONDS - t0)) s"
 
 lint: setup-rust
 	$(CARGO) fmt --all -- --check

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tests the npm package in every runtime it supports: Node (node --test: API, error codes,
+# Tests the npm package in every runtime it supports: Node (node:test: API, error codes,
 # vector corpus, RemoteJwks against a local server, CommonJS, a Node bundle), types for ESM
 # and CommonJS consumers, the packed tarball (publint, @arethetypeswrong/cli), then the
 # shared smoke suite in Deno, Bun, workerd and headless Chromium (native ESM and an esbuild
@@ -28,16 +28,24 @@ total_pass=0
 total_fail=0
 summary=()
 
-# run NAME COMMAND...: runs one runtime's suite, prefixes its output, and counts either
-# node's "ℹ pass N"/"ℹ fail N" or our runners' "N passed, N failed".
+# Each suite's time limit: a suite normally takes seconds to a minute, so one that hangs
+# fails here, named and with what it printed, instead of holding the whole run until CI's limit.
+SUITE_SECONDS="${SUITE_SECONDS:-300}"
+
+# run NAME COMMAND...: runs one runtime's suite under the time limit, prefixes its output,
+# and counts either node's "ℹ pass N"/"ℹ fail N" or our runners' "N passed, N failed".
 run() {
   local name="$1"
   shift
   local log
   log="$(mktemp)"
   echo "== $name"
-  "$@" >"$log" 2>&1
+  local started=$SECONDS
+  timeout --kill-after=10 "$SUITE_SECONDS" "$@" >"$log" 2>&1
   local rc=$?
+  if [[ $rc -eq 124 || $rc -eq 137 ]]; then
+    echo "not ok - $name did not finish within ${SUITE_SECONDS} s (what it printed is above)" >>"$log"
+  fi
   sed "s/^/[$name] /" "$log"
   local pass fail
   pass="$(sed -n 's/^ℹ pass \([0-9]*\)$/\1/p; s/^\([0-9]*\) passed, [0-9]* failed$/\1/p' "$log" | tail -n1)"
@@ -51,10 +59,20 @@ run() {
   rm -f "$log"
   total_pass=$((total_pass + pass))
   total_fail=$((total_fail + fail))
-  summary+=("$(printf '%-10s %4d passed, %d failed' "$name" "$pass" "$fail")")
+  summary+=("$(printf '%-22s %4d passed, %d failed (%d s)' "$name" "$pass" "$fail" $((SECONDS - started)))")
 }
 
-run node node --test --test-reporter=spec test/node/
+# Node's files run one by one, each in its own process with node:test in-process, rather
+# than under `node --test`, whose parent reads its children's results through a pipe and, in
+# Node 20, can spin forever on a frame split across reads (nodejs/node#62693). One CI run
+# stopped in this suite, printing nothing, until CI's limit; 80 runs here did not show it
+# again, so the cause is not known. Now a hang is a failure that names the file, within the
+# suite limit; --test-force-exit ends the process once its tests are done, whatever handles
+# (a server, a timer) a test left behind.
+for f in test/node/*.test.mjs; do
+  n="${f##*/}"
+  run "node ${n%.test.mjs}" node --test-reporter=spec --test-force-exit "$f"
+done
 run types "$bin/tsc" -p test/types --noEmit --pretty false
 run types-cjs "$bin/tsc" -p test/types/tsconfig.cjs.json --noEmit --pretty false
 run pack bash scripts/check-pack.sh
