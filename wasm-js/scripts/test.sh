@@ -63,12 +63,14 @@ run() {
 }
 
 # Node's files run one by one, each in its own process with node:test in-process, rather
-# than under `node --test`, whose parent reads its children's results through a pipe and, in
-# Node 20, can spin forever on a frame split across reads (nodejs/node#62693). One CI run
+# than under `node --test`, whose parent reads its children's results as framed messages
+# through a pipe. Node 20's reader misplaces a byte when a read ends just after a frame's
+# size byte 0xff (a frame written in two pieces across that point is refused: "Unable to
+# deserialize"), and can spin forever on a partial frame (nodejs/node#62693). One CI run
 # stopped in this suite, printing nothing, until CI's limit; 80 runs here did not show it
-# again, so the cause is not known. Now a hang is a failure that names the file, within the
-# suite limit; --test-force-exit ends the process once its tests are done, whatever handles
-# (a server, a timer) a test left behind.
+# again, so which cause it was is not known. Now a hang is a failure that names the file,
+# within the suite limit; --test-force-exit ends the process once its tests are done,
+# whatever handles (a server, a timer) a test left behind.
 for f in test/node/*.test.mjs; do
   n="${f##*/}"
   run "node ${n%.test.mjs}" node --test-reporter=spec --test-force-exit "$f"
