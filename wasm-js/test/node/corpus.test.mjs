@@ -261,6 +261,7 @@ test('corpus: every error message and challenge is a valid header value', async 
     assert.equal(res.headers.get('x-reason'), kidError.message);
     assert.match(res.headers.get('www-authenticate'), /^Bearer realm="api", error="invalid_token", error_description="unknown_kid: /);
   } finally {
+    server.closeAllConnections();
     server.close();
   }
 });

@@ -31,7 +31,12 @@ before(async () => {
   base = `http://127.0.0.1:${server.address().port}`;
 });
 
-after(() => new Promise((r) => server.close(r)));
+// Connections first: close() alone waits for every open one, and a keep-alive socket the
+// client still holds must not keep the file from ending.
+after(() => {
+  server.closeAllConnections();
+  return new Promise((r) => server.close(r));
+});
 
 function reset(routes) {
   state.routes = routes;
