@@ -4,6 +4,7 @@ and stop it for sure. Used by the end-to-end tests, the demo and the benchmark."
 import http.client
 import json
 import os
+import random
 import socket
 import subprocess
 import tempfile
@@ -16,10 +17,37 @@ ENVOY = os.environ.get("ENVOY_BIN", str(ROOT / ".venv" / "bin" / "envoy"))
 WASM = os.environ.get("JWTGATE_WASM", str(ROOT / "target" / "envoy" / "jwtgate_envoy.wasm"))
 
 
+# Ports handed out by free_port in this process.
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nothing listens on, for a listener configured later. Never one it gave
+    before in this process, and never one of the kernel's ephemeral ports: bind(0) can return
+    a port it just returned (two listeners of one Envoy config on one port: Envoy refuses the
+    config, seen once in CI-like runs), and a local IdP server or an outgoing connection,
+    which take ephemeral ports, could take it before Envoy binds it."""
+    low, _ = _ephemeral_range()
+    for _ in range(1000):
+        port = random.randrange(max(1024, low - 12000), low)
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    raise RuntimeError("no free loopback port below the ephemeral range")
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
 
 
 def cluster(name: str, port: int) -> dict:

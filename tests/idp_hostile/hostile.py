@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "envoy" / "e2e"))
 
+from envoyrun import free_port  # noqa: E402
 from idp import Key  # noqa: E402
 
 KEYS_DIR = ROOT / "tests" / "vectors" / "keys"
@@ -232,10 +233,9 @@ def make_token(key: Key, lifetime: int = 3600, issuer: str = ISSUER, **claims) -
 
 
 def closed_port() -> int:
-    """A loopback port with nothing listening (for an IdP that is down)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port with nothing listening (for an IdP that is down): outside the ephemeral
+    range, so no server bound to port 0 in the meantime can take it."""
+    return free_port()
 
 
 def rss_kb(pid: int) -> int:
